@@ -1,0 +1,473 @@
+/* app — routing, validation and JSON bodies; contract in app.h. */
+#include "config.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "num.h"
+#include "qs.h"
+
+/* Methods a route accepts. FastAPI's GET routes do not take HEAD (a HEAD
+ * is a 405 there, FastAPI issue #1773), so neither do ours. */
+#define M_GET    0x1u
+#define M_POST   0x2u
+#define M_DELETE 0x4u
+
+static const struct {
+	unsigned bit;
+	const char *name;
+} methods[] = {{M_GET, "GET"}, {M_POST, "POST"}, {M_DELETE, "DELETE"}};
+
+enum param_kind { P_NONE, P_FLOAT, P_INT };
+
+static const struct route {
+	const char *path;
+	enum app_route id;
+	unsigned srv;
+	unsigned methods;
+	enum param_kind param;
+	const char *pname;
+	enum app_action action;
+	enum app_how how;
+} routes[] = {
+	{"/", APP_R_ROOT, APP_SRV_SYNC, M_GET, P_NONE, NULL, APP_REPLY,
+	    APP_OFF_LOOP},
+	{"/wait", APP_R_WAIT, APP_SRV_SYNC, M_GET, P_FLOAT, "secs", APP_WAIT,
+	    APP_OFF_LOOP},
+	{"/cpu", APP_R_CPU, APP_SRV_SYNC, M_GET, P_INT, "n", APP_CPU,
+	    APP_OFF_LOOP},
+	{"/wait_async", APP_R_WAIT_ASYNC, APP_SRV_MUX, M_GET, P_FLOAT, "secs",
+	    APP_WAIT, APP_OFF_LOOP},
+	{"/wait_async_blocking", APP_R_WAIT_ASYNC_BLOCKING, APP_SRV_MUX, M_GET,
+	    P_FLOAT, "secs", APP_WAIT, APP_ON_LOOP},
+	{"/cpu_async", APP_R_CPU_ASYNC, APP_SRV_MUX, M_GET, P_INT, "n", APP_CPU,
+	    APP_OFF_LOOP},
+	{"/cpu_async_blocking", APP_R_CPU_ASYNC_BLOCKING, APP_SRV_MUX, M_GET,
+	    P_INT, "n", APP_CPU, APP_ON_LOOP},
+	{"/metrics", APP_R_METRICS, APP_SRV_MUX, M_GET, P_NONE, NULL,
+	    APP_SERVER, APP_OFF_LOOP},
+};
+
+static const char *const route_names[APP_R__MAX] = {
+	[APP_R_NONE] = "none",
+	[APP_R_ROOT] = "root",
+	[APP_R_WAIT] = "wait",
+	[APP_R_CPU] = "cpu",
+	[APP_R_WAIT_ASYNC] = "wait_async",
+	[APP_R_WAIT_ASYNC_BLOCKING] = "wait_async_blocking",
+	[APP_R_CPU_ASYNC] = "cpu_async",
+	[APP_R_CPU_ASYNC_BLOCKING] = "cpu_async_blocking",
+	[APP_R_METRICS] = "metrics",
+};
+
+void
+app_config_init(struct app_config *cfg)
+{
+	cfg->max_secs = APP_DEFAULT_MAX_SECS;
+	cfg->max_n = APP_DEFAULT_MAX_N;
+}
+
+const char *
+app_route_name(enum app_route r)
+{
+	return (unsigned)r < APP_R__MAX ? route_names[r] : "?";
+}
+
+const char *
+app_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 307: return "Temporary Redirect";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}
+
+/* Dump a JSON value compactly (FastAPI's separators), stealing it.
+ * real_precision is for the one real number a body may hold (0: default). */
+static char *
+dump(json_t *v, int real_precision, size_t *lenp)
+{
+	size_t flags = JSON_COMPACT;
+	char *s;
+
+	if (v == NULL)
+		return NULL;
+	if (real_precision > 0)
+		flags |= JSON_REAL_PRECISION(real_precision);
+	s = json_dumps(v, flags);
+	json_decref(v);
+	if (s != NULL && lenp != NULL)
+		*lenp = strlen(s);
+	return s;
+}
+
+static int
+is_integral(double v)
+{
+	return v == floor(v) && fabs(v) < 9007199254740992.0;
+}
+
+/* A JSON number for v: an integer when v is integral, else the shortest
+ * real; *precision receives what dump() needs for it. */
+static json_t *
+json_number_of(double v, int *precision)
+{
+	if (is_integral(v))
+		return json_integer((json_int_t)v);
+	*precision = num_precision(v);
+	return json_real(v);
+}
+
+/* A JSON real, as Python prints a float: 60.0, 0.5. */
+static json_t *
+json_float_of(double v, int *precision)
+{
+	/* jansson's default %.17g prints integral values bare and adds
+	 * ".0"; only non-integral values need the shortest precision. */
+	if (!is_integral(v))
+		*precision = num_precision(v);
+	return json_real(v);
+}
+
+char *
+app_detail_body(const char *msg, size_t *lenp)
+{
+	return dump(json_pack("{s:s}", "detail", msg), 0, lenp);
+}
+
+char *
+app_wait_body(double secs, size_t *lenp)
+{
+	json_t *num;
+	int prec = 0;
+
+	num = json_number_of(secs, &prec); /* sets prec: call before dump() */
+	return dump(json_pack("{s:s,s:o}", "status", "ready", "seconds", num),
+	    prec, lenp);
+}
+
+char *
+app_cpu_body(long long n, unsigned long result, size_t *lenp)
+{
+	return dump(json_pack("{s:I,s:I}", "n", (json_int_t)n, "result",
+			(json_int_t)result),
+	    0, lenp);
+}
+
+/*
+ * One pydantic error object in a 422 "detail" list. input is the raw
+ * query value (NULL for a missing one: JSON null); ctx_key/ctx_val give
+ * the violated bound, when there is one, printed as a float for float
+ * fields ({"le":60.0}) and as an integer for int fields ({"le":100}).
+ */
+static char *
+error_422(const char *type, const char *pname, const char *msg,
+    const char *input, size_t input_len, const char *ctx_key, double ctx_val,
+    int ctx_float, size_t *lenp)
+{
+	json_t *err, *ctx, *bound;
+	int prec = 0;
+
+	err = json_pack("{s:s,s:[s,s],s:s,s:o}", "type", type, "loc", "query",
+	    pname, "msg", msg, "input",
+	    input ? json_stringn(input, input_len) : json_null());
+	if (err != NULL && ctx_key != NULL) {
+		bound = ctx_float ? json_float_of(ctx_val, &prec)
+				  : json_integer((json_int_t)ctx_val);
+		ctx = json_pack("{s:o}", ctx_key, bound);
+		if (ctx == NULL || json_object_set_new(err, "ctx", ctx) != 0) {
+			json_decref(err);
+			err = NULL;
+		}
+	}
+	if (err == NULL)
+		return NULL;
+	return dump(json_pack("{s:[o]}", "detail", err), prec, lenp);
+}
+
+static void
+reply(struct app_decision *d, int status, char *body, size_t len)
+{
+	d->action = APP_REPLY;
+	d->status = status;
+	d->body = body;
+	d->body_len = len;
+}
+
+/* Bound text for a message: "60", "0.5" (Python prints int bounds bare). */
+static void
+bound_msg(char *buf, size_t cap, const char *what, double bound)
+{
+	char num[NUM_FMT_MAX];
+
+	num_format(bound, num);
+	snprintf(buf, cap, "Input should be %s %s", what, num);
+}
+
+/*
+ * Validate a numeric parameter against [0, max]. On success fills d->secs
+ * or d->n and returns 0 with d->body NULL; on a validation error sets a 422
+ * reply. Returns -1 on ENOMEM.
+ */
+static int
+validate_param(const struct route *rt, const struct app_config *cfg,
+    const char *query, struct app_decision *d)
+{
+	char msg[96], *body = NULL, *val;
+	size_t count, vlen, blen = 0;
+	enum num_status st;
+	double x = 0, max;
+	long long n = 0;
+	int is_float;
+
+	val = qs_get(query, rt->pname, &count, &vlen);
+	if (val == NULL && count > 0)
+		return -1;
+	is_float = rt->param == P_FLOAT;
+	max = is_float ? cfg->max_secs : (double)cfg->max_n;
+	if (val == NULL) {
+		body = error_422("missing", rt->pname, "Field required", NULL, 0,
+		    NULL, 0, 0, &blen);
+		goto out;
+	}
+	if (is_float) {
+		st = num_parse_float(val, vlen, &x);
+	} else {
+		st = num_parse_int(val, vlen, &n);
+		x = (double)n;
+	}
+	if (st == NUM_EPARSE)
+		body = error_422(is_float ? "float_parsing" : "int_parsing",
+		    rt->pname,
+		    is_float ? "Input should be a valid number, unable to parse "
+			       "string as a number"
+			     : "Input should be a valid integer, unable to parse "
+			       "string as an integer",
+		    val, vlen, NULL, 0, 0, &blen);
+	else if (st == NUM_ESIZE)
+		body = error_422("int_parsing_size", rt->pname,
+		    "Unable to parse input string as an integer, exceeded "
+		    "maximum size",
+		    val, vlen, NULL, 0, 0, &blen);
+	else if (!(x <= max)) { /* pydantic checks le before ge; NaN fails */
+		bound_msg(msg, sizeof(msg), "less than or equal to", max);
+		body = error_422("less_than_equal", rt->pname, msg, val, vlen,
+		    "le", max, is_float, &blen);
+	} else if (!(x >= 0)) {
+		bound_msg(msg, sizeof(msg), "greater than or equal to", 0);
+		body = error_422("greater_than_equal", rt->pname, msg, val, vlen,
+		    "ge", 0, is_float, &blen);
+	} else {
+		d->secs = x;
+		d->n = n;
+		free(val);
+		return 0;
+	}
+out:
+	free(val);
+	if (body == NULL)
+		return -1;
+	reply(d, 422, body, blen);
+	return 0;
+}
+
+/* The request path: SCRIPT_NAME then PATH_INFO, in buf; 0 if too long. */
+static int
+request_path(const struct app_request *req, char *buf, size_t cap)
+{
+	const char *sn = req->script_name ? req->script_name : "";
+	const char *pi = req->path_info ? req->path_info : "";
+	int n;
+
+	n = snprintf(buf, cap, "%s%s", sn, pi);
+	if (n < 0 || (size_t)n >= cap)
+		return 0;
+	if (buf[0] == '\0')
+		snprintf(buf, cap, "/");
+	return 1;
+}
+
+static int
+method_allowed(unsigned mask, const char *method)
+{
+	size_t i;
+
+	for (i = 0; method != NULL && i < sizeof(methods) / sizeof(methods[0]);
+	     i++)
+		if ((mask & methods[i].bit) && strcmp(method, methods[i].name) == 0)
+			return 1;
+	return 0;
+}
+
+/* "Allow: GET, POST\r\n" for a method mask; malloc'd. */
+static char *
+allow_header(unsigned mask)
+{
+	char buf[64] = "Allow: ";
+	const char *sep = "";
+	size_t i;
+
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		if (mask & methods[i].bit) {
+			strcat(buf, sep);
+			strcat(buf, methods[i].name);
+			sep = ", ";
+		}
+	}
+	strcat(buf, "\r\n");
+	return strdup(buf);
+}
+
+/* Append s to the header value at *o, %-encoding bytes that may not
+ * appear raw in a header (controls, space, DEL, non-ASCII). */
+static void
+header_escape(char **o, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p <= 0x20 || *p >= 0x7f) {
+			*(*o)++ = '%';
+			*(*o)++ = hex[*p >> 4];
+			*(*o)++ = hex[*p & 15];
+		} else {
+			*(*o)++ = (char)*p;
+		}
+	}
+}
+
+/*
+ * FastAPI's redirect_slashes: "/wait/" is a 307 to "/wait", the query kept.
+ * Returns 1 with d set when path is a served route plus a slash.
+ */
+static int
+redirect_slash(unsigned served, const char *path, const char *query,
+    struct app_decision *d)
+{
+	size_t i, len = strlen(path);
+	char *hdr, *o;
+
+	if (len < 2 || path[len - 1] != '/')
+		return 0;
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if ((routes[i].srv & served) &&
+		    strlen(routes[i].path) == len - 1 &&
+		    strncmp(routes[i].path, path, len - 1) == 0)
+			break;
+	if (i == sizeof(routes) / sizeof(routes[0]))
+		return 0;
+	query = query ? query : "";
+	hdr = malloc(sizeof("Location: ?\r\n") + 3 * (len + strlen(query)));
+	if (hdr == NULL)
+		return -1;
+	o = hdr + sprintf(hdr, "Location: ");
+	header_escape(&o, routes[i].path);
+	if (*query != '\0') {
+		*o++ = '?';
+		header_escape(&o, query);
+	}
+	strcpy(o, "\r\n");
+	d->action = APP_REPLY;
+	d->status = 307;
+	d->route = routes[i].id;
+	d->headers = hdr;
+	return 1;
+}
+
+int
+app_decide(const struct app_config *cfg, unsigned served,
+    const struct app_request *req, struct app_decision *d)
+{
+	const struct route *rt = NULL;
+	char path[1024], *body;
+	size_t i, len = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->route = APP_R_NONE;
+	if (!request_path(req, path, sizeof(path)))
+		path[0] = '\0'; /* too long for any route: 404 */
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if ((routes[i].srv & served) && strcmp(routes[i].path, path) == 0)
+			rt = &routes[i];
+	if (rt == NULL) {
+		switch (redirect_slash(served, path, req->query, d)) {
+		case 1:
+			return 0;
+		case -1:
+			return -1;
+		default:
+			break;
+		}
+		if ((body = app_detail_body("Not Found", &len)) == NULL)
+			return -1;
+		reply(d, 404, body, len);
+		return 0;
+	}
+	d->route = rt->id;
+	d->how = rt->how;
+	if (!method_allowed(rt->methods, req->method)) {
+		if ((body = app_detail_body("Method Not Allowed", &len)) == NULL)
+			return -1;
+		reply(d, 405, body, len);
+		if ((d->headers = allow_header(rt->methods)) == NULL)
+			return -1;
+		return 0;
+	}
+	if (rt->param != P_NONE) {
+		if (validate_param(rt, cfg, req->query, d) != 0)
+			return -1;
+		if (d->body != NULL)
+			return 0;
+	}
+	d->action = rt->action;
+	if (rt->id == APP_R_ROOT) {
+		body = dump(json_pack("{s:s}", "Hello", "World"), 0, &len);
+		if (body == NULL)
+			return -1;
+		reply(d, 200, body, len);
+	}
+	return 0;
+}
+
+void
+app_decision_free(struct app_decision *d)
+{
+	free(d->body);
+	free(d->headers);
+	d->body = NULL;
+	d->headers = NULL;
+}
+
+size_t
+app_cgi_head(char *buf, size_t cap, int status, const char *content_type,
+    size_t content_length, const char *extra)
+{
+	int n;
+
+	n = snprintf(buf, cap,
+	    "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
+	    status, app_reason(status), content_type, content_length,
+	    extra ? extra : "");
+	if (n < 0 || (size_t)n >= cap)
+		return 0;
+	return (size_t)n;
+}

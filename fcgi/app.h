@@ -1,0 +1,120 @@
+/*
+ * app — the HTTP API of fcgilab as pure logic: routing, query validation
+ * and JSON bodies, written once and linked by every backend.
+ *
+ * Contract:
+ *  - No I/O, no clock, no sleeping, no globals. The caller passes the CGI
+ *    facts of one request and receives a decision.
+ *  - A decision says WHAT to do: reply now, reply after S seconds, or reply
+ *    with the CPU work for N. HOW is the server's business: the sync
+ *    responder blocks, the mux arms a timer or uses its thread pool. Routes
+ *    marked APP_ON_LOOP ask the mux to do it the wrong way on purpose.
+ *  - A server states which routes it serves (a mask of APP_SRV_*); a route
+ *    served elsewhere is 404 here, exactly as an unknown path.
+ *  - Errors have FastAPI's current shapes (pydantic v2): 422 with a
+ *    "detail" list, 404 {"detail":"Not Found"}, 405 {"detail":"Method Not
+ *    Allowed"} with Allow. Error bodies are always JSON. As in FastAPI, a
+ *    route with a trailing slash added is a 307 to the route.
+ *  - struct app_decision owns its body and headers (malloc'd);
+ *    app_decision_free() releases them. Functions return -1 only when
+ *    memory runs out.
+ */
+#ifndef FCGILAB_APP_H
+#define FCGILAB_APP_H
+
+#include <stddef.h>
+
+enum app_route {
+	APP_R_NONE, /* no route matched */
+	APP_R_ROOT,
+	APP_R_WAIT,
+	APP_R_CPU,
+	APP_R_WAIT_ASYNC,
+	APP_R_WAIT_ASYNC_BLOCKING,
+	APP_R_CPU_ASYNC,
+	APP_R_CPU_ASYNC_BLOCKING,
+	APP_R_METRICS,
+	APP_R__MAX
+};
+
+/* Which process serves a route. */
+#define APP_SRV_SYNC 0x1u
+#define APP_SRV_MUX  0x2u
+
+enum app_action {
+	APP_REPLY,   /* reply now: status, body */
+	APP_WAIT,    /* wait secs, then app_wait_body() with status 200 */
+	APP_CPU,     /* compute cpu_count_primes(n), then app_cpu_body() */
+	APP_SERVER,  /* the server answers itself (e.g. /metrics) */
+};
+
+/* How the work should be done, for servers that have a choice. */
+enum app_how {
+	APP_OFF_LOOP, /* the right way: timer / thread pool / blocking worker */
+	APP_ON_LOOP,  /* the mistake: block the event loop */
+};
+
+struct app_config {
+	double max_secs; /* upper bound for secs (default 60) */
+	long long max_n; /* upper bound for n (default 10,000,000) */
+};
+
+#define APP_DEFAULT_MAX_SECS 60.0
+#define APP_DEFAULT_MAX_N    10000000LL
+
+void app_config_init(struct app_config *cfg);
+
+/* The CGI facts of one request; any of them may be NULL. The path is
+ * SCRIPT_NAME followed by PATH_INFO, both already URL-decoded by the front
+ * end (lighttpd, nginx and cgi-fcgi all split it that way). */
+struct app_request {
+	const char *method;      /* REQUEST_METHOD */
+	const char *script_name; /* SCRIPT_NAME */
+	const char *path_info;   /* PATH_INFO */
+	const char *query;       /* QUERY_STRING, raw */
+};
+
+struct app_decision {
+	enum app_route route;
+	enum app_action action;
+	enum app_how how;
+	int status;    /* APP_REPLY */
+	char *headers; /* APP_REPLY: extra "Name: value\r\n" lines or NULL
+			  (Allow for a 405, Location for a 307); malloc'd */
+	char *body;    /* APP_REPLY: JSON or NULL (307), malloc'd */
+	size_t body_len;
+	double secs;  /* APP_WAIT */
+	long long n;  /* APP_CPU */
+};
+
+/* Route and validate one request. Returns 0, or -1 on ENOMEM. */
+int app_decide(const struct app_config *cfg, unsigned served,
+    const struct app_request *req, struct app_decision *d);
+void app_decision_free(struct app_decision *d);
+
+/* The 200 bodies of the deferred actions, malloc'd; NULL on ENOMEM. */
+char *app_wait_body(double secs, size_t *lenp);
+char *app_cpu_body(long long n, unsigned long result, size_t *lenp);
+
+/* {"detail":"<msg>"} for 404/405/503/500…, malloc'd; NULL on ENOMEM. */
+char *app_detail_body(const char *msg, size_t *lenp);
+
+/* Route name for logs and metrics labels ("wait_async", …). */
+const char *app_route_name(enum app_route r);
+
+/* Reason phrase for a status code ("OK", "Not Found", …). */
+const char *app_reason(int status);
+
+/* Room for any head app_cgi_head writes for a decision of app_decide(). */
+#define APP_HEAD_MAX 32768
+
+/*
+ * Write a CGI response head (Status, Content-Type, Content-Length, any
+ * extra header lines, blank line) into buf. extra is NULL or a string of
+ * complete "Name: value\r\n" lines. Returns the length, or 0 if it does
+ * not fit in cap.
+ */
+size_t app_cgi_head(char *buf, size_t cap, int status,
+    const char *content_type, size_t content_length, const char *extra);
+
+#endif

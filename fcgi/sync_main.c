@@ -1,0 +1,242 @@
+/*
+ * fcgilab-sync — the blocking FastCGI responder (the lesson's `def`).
+ *
+ * One request at a time: accept, decide (app.h), do the work right here —
+ * sleeping for /wait, counting primes for /cpu — and answer. While it
+ * sleeps, this process serves no one; that is the point. A pool of P of
+ * them (spawn-fcgi + multiwatch) serves M waits in ceil(M/P) rounds.
+ *
+ *  - Listens on fd 0 as spawn-fcgi hands it over, or binds --listen
+ *    PATH | HOST:PORT itself (TCP mode honours FCGI_WEB_SERVER_ADDRS,
+ *    which libfcgi checks on accept).
+ *  - SIGTERM/SIGINT: stop accepting; a request in progress is finished
+ *    first; exit 0.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "cpuwork.h"
+#include "num.h"
+
+#define ERR500 "{\"detail\":\"Internal Server Error\"}"
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/* Block this process for secs seconds, whatever signals arrive. */
+static void
+sleep_blocking(double secs)
+{
+	struct timespec end;
+	double whole = (double)(time_t)secs;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += (time_t)whole;
+	end.tv_nsec += (long)((secs - whole) * 1e9);
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &end, NULL) ==
+	    EINTR)
+		;
+}
+
+static void
+respond(FCGX_Request *rq, int status, const char *headers, const char *body,
+    size_t len)
+{
+	char head[APP_HEAD_MAX];
+	size_t hlen;
+
+	hlen = app_cgi_head(head, sizeof(head), status, "application/json", len,
+	    headers);
+	if (hlen == 0) { /* cannot happen within APP_HEAD_MAX; stay correct */
+		respond(rq, 500, NULL, ERR500, sizeof(ERR500) - 1);
+		return;
+	}
+	FCGX_PutStr(head, (int)hlen, rq->out);
+	if (len > 0)
+		FCGX_PutStr(body, (int)len, rq->out);
+}
+
+static void
+serve(const struct app_config *cfg, FCGX_Request *rq)
+{
+	struct app_request req;
+	struct app_decision d;
+	char *body = NULL;
+	size_t len = 0;
+
+	req.method = FCGX_GetParam("REQUEST_METHOD", rq->envp);
+	req.script_name = FCGX_GetParam("SCRIPT_NAME", rq->envp);
+	req.path_info = FCGX_GetParam("PATH_INFO", rq->envp);
+	req.query = FCGX_GetParam("QUERY_STRING", rq->envp);
+	if (app_decide(cfg, APP_SRV_SYNC, &req, &d) != 0)
+		goto oom;
+	switch (d.action) {
+	case APP_REPLY:
+		respond(rq, d.status, d.headers, d.body, d.body_len);
+		app_decision_free(&d);
+		return;
+	case APP_WAIT:
+		sleep_blocking(d.secs); /* the blocking the lesson is about */
+		body = app_wait_body(d.secs, &len);
+		break;
+	case APP_CPU:
+		body = app_cpu_body(d.n, cpu_count_primes((unsigned long)d.n),
+		    &len);
+		break;
+	case APP_SERVER: /* no server-answered route is served here */
+		body = app_detail_body("Not Found", &len);
+		if (body != NULL)
+			respond(rq, 404, NULL, body, len);
+		free(body);
+		app_decision_free(&d);
+		return;
+	}
+	app_decision_free(&d);
+	if (body == NULL)
+		goto oom;
+	respond(rq, 200, NULL, body, len);
+	free(body);
+	return;
+oom:
+	respond(rq, 500, NULL, ERR500, sizeof(ERR500) - 1);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: fcgilab-sync [--listen PATH|HOST:PORT] [--backlog N]\n"
+	    "                    [--max-secs S] [--max-n N]\n"
+	    "\n"
+	    "A blocking FastCGI responder for fcgilab's /, /wait and /cpu.\n"
+	    "Without --listen it accepts on fd 0, as spawn-fcgi hands it over.\n"
+	    "\n"
+	    "  -l, --listen ADDR   bind a unix socket path or HOST:PORT itself\n"
+	    "  -b, --backlog N     listen backlog with --listen (default 1024)\n"
+	    "      --max-secs S    largest accepted secs (default 60)\n"
+	    "      --max-n N       largest accepted n for /cpu (default %lld)\n"
+	    "  -h, --help          this text\n"
+	    "  -V, --version       print the version\n",
+	    APP_DEFAULT_MAX_N);
+}
+
+static int
+parse_args(int argc, char **argv, struct app_config *cfg, const char **listen,
+    int *backlog)
+{
+	static const struct option opts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"backlog", required_argument, NULL, 'b'},
+		{"max-secs", required_argument, NULL, 's'},
+		{"max-n", required_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	long long ll;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "l:b:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			*listen = optarg;
+			break;
+		case 'b':
+			if (num_parse_int(optarg, strlen(optarg), &ll) != NUM_OK ||
+			    ll < 1 || ll > 65535)
+				goto bad;
+			*backlog = (int)ll;
+			break;
+		case 's':
+			if (num_parse_float(optarg, strlen(optarg),
+				&cfg->max_secs) != NUM_OK ||
+			    !(cfg->max_secs >= 0 && cfg->max_secs <= 86400))
+				goto bad;
+			break;
+		case 'n':
+			if (num_parse_int(optarg, strlen(optarg), &cfg->max_n) !=
+				NUM_OK ||
+			    cfg->max_n < 0)
+				goto bad;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			puts("fcgilab-sync " PACKAGE_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "fcgilab-sync: bad value for --%s: %s\n",
+	    c == 'b' ? "backlog" : c == 's' ? "max-secs" : "max-n", optarg);
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct app_config cfg;
+	struct sigaction sa;
+	FCGX_Request rq;
+	const char *listen = NULL;
+	int backlog = 1024, sock = 0;
+
+	app_config_init(&cfg);
+	if (parse_args(argc, argv, &cfg, &listen, &backlog) != 0)
+		return 2;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop; /* no SA_RESTART: accept() must return */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (FCGX_Init() != 0) {
+		fprintf(stderr, "fcgilab-sync: FCGX_Init failed\n");
+		return 1;
+	}
+	if (listen != NULL && (sock = FCGX_OpenSocket(listen, backlog)) < 0) {
+		fprintf(stderr, "fcgilab-sync: cannot listen on %s: %s\n", listen,
+		    strerror(errno));
+		return 1;
+	}
+	if (FCGX_InitRequest(&rq, sock, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		fprintf(stderr, "fcgilab-sync: FCGX_InitRequest failed\n");
+		return 1;
+	}
+	while (!stopping && FCGX_Accept_r(&rq) >= 0) {
+		serve(&cfg, &rq);
+		FCGX_Finish_r(&rq);
+	}
+	FCGX_Free(&rq, 1);
+	return 0;
+}

@@ -1,0 +1,256 @@
+/*
+ * test_app — the shared app logic: routing, validation, JSON bodies, and the
+ * qs/num modules beneath it. The 422 bodies below are what current FastAPI
+ * (pydantic-core 2.46) returns for the lesson's app, byte for byte.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "cpuwork.h"
+#include "num.h"
+#include "qs.h"
+#include "tap.h"
+
+static const struct {
+	const char *path, *query;
+	int status;
+	const char *body;
+} invalid[] = {
+	{"/wait", "", 422,
+	    "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Field required\",\"input\":null}]}"},
+	{"/wait", "secs", 422,
+	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\"\"}]}"},
+	{"/wait", "secs=", 422,
+	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\"\"}]}"},
+	{"/wait", "secs=abc", 422,
+	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\"abc\"}]}"},
+	{"/wait", "secs=nan", 422,
+	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be less than or equal to 60\",\"input\":\"nan\",\"ctx\":{\"le\":60.0}}]}"},
+	{"/wait", "secs=inf", 422,
+	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be less than or equal to 60\",\"input\":\"inf\",\"ctx\":{\"le\":60.0}}]}"},
+	{"/wait", "secs=-inf", 422,
+	    "{\"detail\":[{\"type\":\"greater_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be greater than or equal to 0\",\"input\":\"-inf\",\"ctx\":{\"ge\":0.0}}]}"},
+	{"/wait", "secs=61", 422,
+	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be less than or equal to 60\",\"input\":\"61\",\"ctx\":{\"le\":60.0}}]}"},
+	{"/wait", "secs=-1", 422,
+	    "{\"detail\":[{\"type\":\"greater_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be greater than or equal to 0\",\"input\":\"-1\",\"ctx\":{\"ge\":0.0}}]}"},
+	{"/wait", "secs=1e400", 422,
+	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be less than or equal to 60\",\"input\":\"1e400\",\"ctx\":{\"le\":60.0}}]}"},
+	{"/wait", "secs=1&secs=99", 422,
+	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be less than or equal to 60\",\"input\":\"99\",\"ctx\":{\"le\":60.0}}]}"},
+	{"/wait", "secs=%FF", 422,
+	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\"�\"}]}"},
+	{"/wait", "secs=%C3%A9", 422,
+	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\"é\"}]}"},
+	{"/wait", "secs=0x10", 422,
+	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\"0x10\"}]}"},
+	{"/wait", "secs=%201_0", 422,
+	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\" 1_0\"}]}"},
+	{"/wait", "secs=60.0000001", 422,
+	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be less than or equal to 60\",\"input\":\"60.0000001\",\"ctx\":{\"le\":60.0}}]}"},
+	{"/wait", "secs=%00", 422,
+	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\"\\u0000\"}]}"},
+	{"/wait", "other=1", 422,
+	    "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Field required\",\"input\":null}]}"},
+	{"/cpu", "", 422,
+	    "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"query\",\"n\"],\"msg\":\"Field required\",\"input\":null}]}"},
+	{"/cpu", "n=1.5", 422,
+	    "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be a valid integer, unable to parse string as an integer\",\"input\":\"1.5\"}]}"},
+	{"/cpu", "n=1e3", 422,
+	    "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be a valid integer, unable to parse string as an integer\",\"input\":\"1e3\"}]}"},
+	{"/cpu", "n=-1", 422,
+	    "{\"detail\":[{\"type\":\"greater_than_equal\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be greater than or equal to 0\",\"input\":\"-1\",\"ctx\":{\"ge\":0}}]}"},
+	{"/cpu", "n=10000001", 422,
+	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be less than or equal to 10000000\",\"input\":\"10000001\",\"ctx\":{\"le\":10000000}}]}"},
+	{"/cpu", "n=99999999999999999999999", 422,
+	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be less than or equal to 10000000\",\"input\":\"99999999999999999999999\",\"ctx\":{\"le\":10000000}}]}"},
+	{"/cpu", "n=-99999999999999999999999", 422,
+	    "{\"detail\":[{\"type\":\"greater_than_equal\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be greater than or equal to 0\",\"input\":\"-99999999999999999999999\",\"ctx\":{\"ge\":0}}]}"},
+	{"/cpu", "n=", 422,
+	    "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be a valid integer, unable to parse string as an integer\",\"input\":\"\"}]}"},
+	{"/cpu", "n=abc", 422,
+	    "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be a valid integer, unable to parse string as an integer\",\"input\":\"abc\"}]}"},
+	{"/cpu", "n=0-28", 422,
+	    "{\"detail\":[{\"type\":\"greater_than_equal\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be greater than or equal to 0\",\"input\":\"0-28\",\"ctx\":{\"ge\":0}}]}"},
+	{"/cpu", "n=--1", 422,
+	    "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be a valid integer, unable to parse string as an integer\",\"input\":\"--1\"}]}"},
+};
+
+static void
+decide(const char *method, const char *path, const char *query,
+    unsigned served, struct app_decision *d)
+{
+	struct app_config cfg;
+	struct app_request req = {method, path, NULL, query};
+
+	app_config_init(&cfg);
+	if (app_decide(&cfg, served, &req, d) != 0)
+		abort();
+}
+
+static void
+test_invalid(void)
+{
+	struct app_decision d;
+	size_t i;
+
+	for (i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+		decide("GET", invalid[i].path, invalid[i].query, APP_SRV_SYNC, &d);
+		ok(d.action == APP_REPLY && d.status == invalid[i].status,
+		    "%s?%s is %d", invalid[i].path, invalid[i].query,
+		    invalid[i].status);
+		is_str(d.body, invalid[i].body, "  with FastAPI's body");
+		app_decision_free(&d);
+	}
+}
+
+static void
+test_valid(void)
+{
+	struct app_decision d;
+	char *body;
+	size_t len;
+
+	decide("GET", "/", NULL, APP_SRV_SYNC, &d);
+	ok(d.action == APP_REPLY && d.status == 200, "GET / is 200");
+	is_str(d.body, "{\"Hello\":\"World\"}", "  Hello World");
+	app_decision_free(&d);
+
+	decide("GET", "/wait", "secs=0.25", APP_SRV_SYNC, &d);
+	ok(d.action == APP_WAIT && d.secs == 0.25 && d.route == APP_R_WAIT,
+	    "/wait?secs=0.25 waits 0.25 s");
+	app_decision_free(&d);
+	decide("GET", "/wait", "secs=99&secs=2", APP_SRV_SYNC, &d);
+	ok(d.action == APP_WAIT && d.secs == 2, "a repeated secs: the last wins");
+	app_decision_free(&d);
+	decide("GET", "/wait", "secs=60", APP_SRV_SYNC, &d);
+	ok(d.action == APP_WAIT && d.secs == 60, "secs=60 (the maximum) is fine");
+	app_decision_free(&d);
+	decide("GET", "/cpu", "n=1_000.0", APP_SRV_SYNC, &d);
+	ok(d.action == APP_CPU && d.n == 1000, "/cpu?n=1_000.0 is n=1000");
+	app_decision_free(&d);
+
+	body = app_wait_body(2, &len);
+	is_str(body, "{\"status\":\"ready\",\"seconds\":2}", "seconds 2, not 2.0");
+	ok(len == strlen(body), "  length reported");
+	free(body);
+	body = app_wait_body(0.1, &len);
+	is_str(body, "{\"status\":\"ready\",\"seconds\":0.1}", "seconds 0.1");
+	free(body);
+	body = app_cpu_body(100, cpu_count_primes(100), &len);
+	is_str(body, "{\"n\":100,\"result\":25}", "25 primes below 100");
+	free(body);
+	ok(cpu_count_primes(0) == 0 && cpu_count_primes(3) == 1 &&
+		cpu_count_primes(1000000) == 78498,
+	    "prime counts");
+}
+
+static void
+test_routing(void)
+{
+	struct app_decision d;
+
+	decide("GET", "/nope", NULL, APP_SRV_SYNC, &d);
+	ok(d.status == 404, "unknown path: 404");
+	is_str(d.body, "{\"detail\":\"Not Found\"}", "  its body");
+	app_decision_free(&d);
+
+	decide("GET", "/wait_async", "secs=1", APP_SRV_SYNC, &d);
+	ok(d.status == 404, "a mux route asked of the pool: 404");
+	app_decision_free(&d);
+	decide("GET", "/wait_async", "secs=1", APP_SRV_MUX, &d);
+	ok(d.action == APP_WAIT && d.how == APP_OFF_LOOP, "  the mux waits");
+	app_decision_free(&d);
+	decide("GET", "/wait_async_blocking", "secs=1", APP_SRV_MUX, &d);
+	ok(d.action == APP_WAIT && d.how == APP_ON_LOOP,
+	    "  /wait_async_blocking waits on the loop");
+	app_decision_free(&d);
+
+	decide("POST", "/wait", "secs=1", APP_SRV_SYNC, &d);
+	ok(d.status == 405, "POST /wait: 405");
+	is_str(d.body, "{\"detail\":\"Method Not Allowed\"}", "  its body");
+	is_str(d.headers, "Allow: GET\r\n", "  Allow: GET");
+	app_decision_free(&d);
+	decide("HEAD", "/wait", "secs=1", APP_SRV_SYNC, &d);
+	ok(d.status == 405, "HEAD /wait: 405, as FastAPI");
+	app_decision_free(&d);
+	decide(NULL, "/", NULL, APP_SRV_SYNC, &d);
+	ok(d.status == 405, "no method at all: 405");
+	app_decision_free(&d);
+
+	decide("GET", "/wait/", "secs=1", APP_SRV_SYNC, &d);
+	ok(d.status == 307 && d.body == NULL, "/wait/ redirects (307)");
+	is_str(d.headers, "Location: /wait?secs=1\r\n", "  to /wait, query kept");
+	app_decision_free(&d);
+	decide("GET", "/wait/", "a=%0d%0a\r\nX: y", APP_SRV_SYNC, &d);
+	is_str(d.headers, "Location: /wait?a=%0d%0a%0D%0AX:%20y\r\n",
+	    "  raw CR/LF in a query cannot split the header");
+	app_decision_free(&d);
+}
+
+static void
+test_qs_num(void)
+{
+	char *v, buf[NUM_FMT_MAX];
+	size_t n, len;
+	long long ll;
+	double x;
+
+	v = qs_get("a=1&b=x+y%21&a=3", "a", &n, &len);
+	is_str(v, "3", "qs: last of a repeated key");
+	ok(n == 2, "  counted twice");
+	free(v);
+	v = qs_get("a=1&b=x+y%21&a=3", "b", &n, &len);
+	is_str(v, "x y!", "qs: + and %XX decoded");
+	free(v);
+	v = qs_get("%61=5", "a", &n, &len);
+	is_str(v, "5", "qs: keys are decoded");
+	free(v);
+	v = qs_get("a=%zz%4", "a", &n, &len);
+	is_str(v, "%zz%4", "qs: bad escapes kept as written");
+	free(v);
+	v = qs_get("a=x%00y", "a", &n, &len);
+	ok(v != NULL && len == 3 && v[1] == '\0', "qs: %%00 kept, length 3");
+	free(v);
+	v = qs_get("a=%ff", "a", &n, &len);
+	is_str(v, "\xef\xbf\xbd", "qs: invalid UTF-8 becomes U+FFFD");
+	free(v);
+	ok(qs_get("b=1", "a", &n, &len) == NULL && n == 0, "qs: absent key");
+	ok(qs_get(NULL, "a", &n, &len) == NULL && n == 0, "qs: no query");
+
+	ok(num_parse_float(" 2.5 ", 5, &x) == NUM_OK && x == 2.5,
+	    "num: whitespace trimmed");
+	ok(num_parse_float("1e400", 5, &x) == NUM_OK && isinf(x),
+	    "num: overflow is inf");
+	ok(num_parse_float("0x10", 4, &x) == NUM_EPARSE, "num: no hex");
+	ok(num_parse_float("1_0", 3, &x) == NUM_OK && x == 10,
+	    "num: underscores");
+	ok(num_parse_float("1__0", 4, &x) == NUM_EPARSE, "num: not two of them");
+	ok(num_parse_int("99999999999999999999999", 23, &ll) == NUM_OK &&
+		ll == LLONG_MAX,
+	    "num: big ints saturate");
+	ok(num_parse_int("1.5", 3, &ll) == NUM_EPARSE, "num: 1.5 is no int");
+	num_format(2, buf);
+	is_str(buf, "2", "num_format(2)");
+	num_format(0.1, buf);
+	is_str(buf, "0.1", "num_format(0.1)");
+	num_format(60, buf);
+	is_str(buf, "60", "num_format(60)");
+	num_format(1.0 / 3, buf);
+	ok(strtod(buf, NULL) == 1.0 / 3, "num_format round-trips 1/3");
+}
+
+int
+main(void)
+{
+	test_invalid();
+	test_valid();
+	test_routing();
+	test_qs_num();
+	return done_testing();
+}
