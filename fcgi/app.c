@@ -34,34 +34,33 @@ static const struct route {
 	enum app_action action;
 	enum app_how how;
 } routes[] = {
-	{"/", APP_R_ROOT, APP_SRV_SYNC, M_GET, P_NONE, NULL, APP_REPLY,
-	    APP_OFF_LOOP},
-	{"/wait", APP_R_WAIT, APP_SRV_SYNC, M_GET, P_FLOAT, "secs", APP_WAIT,
-	    APP_OFF_LOOP},
-	{"/cpu", APP_R_CPU, APP_SRV_SYNC, M_GET, P_INT, "n", APP_CPU,
-	    APP_OFF_LOOP},
-	{"/wait_async", APP_R_WAIT_ASYNC, APP_SRV_MUX, M_GET, P_FLOAT, "secs",
-	    APP_WAIT, APP_OFF_LOOP},
-	{"/wait_async_blocking", APP_R_WAIT_ASYNC_BLOCKING, APP_SRV_MUX, M_GET,
-	    P_FLOAT, "secs", APP_WAIT, APP_ON_LOOP},
-	{"/cpu_async", APP_R_CPU_ASYNC, APP_SRV_MUX, M_GET, P_INT, "n", APP_CPU,
-	    APP_OFF_LOOP},
-	{"/cpu_async_blocking", APP_R_CPU_ASYNC_BLOCKING, APP_SRV_MUX, M_GET,
-	    P_INT, "n", APP_CPU, APP_ON_LOOP},
-	{"/metrics", APP_R_METRICS, APP_SRV_MUX, M_GET, P_NONE, NULL,
-	    APP_SERVER, APP_OFF_LOOP},
+    {"/", APP_R_ROOT, APP_SRV_SYNC, M_GET, P_NONE, NULL, APP_REPLY,
+        APP_OFF_LOOP},
+    {"/wait", APP_R_WAIT, APP_SRV_SYNC, M_GET, P_FLOAT, "secs", APP_WAIT,
+        APP_OFF_LOOP},
+    {"/cpu", APP_R_CPU, APP_SRV_SYNC, M_GET, P_INT, "n", APP_CPU, APP_OFF_LOOP},
+    {"/wait_async", APP_R_WAIT_ASYNC, APP_SRV_MUX, M_GET, P_FLOAT, "secs",
+        APP_WAIT, APP_OFF_LOOP},
+    {"/wait_async_blocking", APP_R_WAIT_ASYNC_BLOCKING, APP_SRV_MUX, M_GET,
+        P_FLOAT, "secs", APP_WAIT, APP_ON_LOOP},
+    {"/cpu_async", APP_R_CPU_ASYNC, APP_SRV_MUX, M_GET, P_INT, "n", APP_CPU,
+        APP_OFF_LOOP},
+    {"/cpu_async_blocking", APP_R_CPU_ASYNC_BLOCKING, APP_SRV_MUX, M_GET, P_INT,
+        "n", APP_CPU, APP_ON_LOOP},
+    {"/metrics", APP_R_METRICS, APP_SRV_MUX, M_GET, P_NONE, NULL, APP_SERVER,
+        APP_OFF_LOOP},
 };
 
 static const char *const route_names[APP_R__MAX] = {
-	[APP_R_NONE] = "none",
-	[APP_R_ROOT] = "root",
-	[APP_R_WAIT] = "wait",
-	[APP_R_CPU] = "cpu",
-	[APP_R_WAIT_ASYNC] = "wait_async",
-	[APP_R_WAIT_ASYNC_BLOCKING] = "wait_async_blocking",
-	[APP_R_CPU_ASYNC] = "cpu_async",
-	[APP_R_CPU_ASYNC_BLOCKING] = "cpu_async_blocking",
-	[APP_R_METRICS] = "metrics",
+    [APP_R_NONE] = "none",
+    [APP_R_ROOT] = "root",
+    [APP_R_WAIT] = "wait",
+    [APP_R_CPU] = "cpu",
+    [APP_R_WAIT_ASYNC] = "wait_async",
+    [APP_R_WAIT_ASYNC_BLOCKING] = "wait_async_blocking",
+    [APP_R_CPU_ASYNC] = "cpu_async",
+    [APP_R_CPU_ASYNC_BLOCKING] = "cpu_async_blocking",
+    [APP_R_METRICS] = "metrics",
 };
 
 void
@@ -81,22 +80,38 @@ const char *
 app_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 307: return "Temporary Redirect";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Unknown";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 307:
+		return "Temporary Redirect";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Content";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -168,7 +183,7 @@ char *
 app_cpu_body(long long n, unsigned long result, size_t *lenp)
 {
 	return dump(json_pack("{s:I,s:I}", "n", (json_int_t)n, "result",
-			(json_int_t)result),
+	                (json_int_t)result),
 	    0, lenp);
 }
 
@@ -191,7 +206,7 @@ error_422(const char *type, const char *pname, const char *msg,
 	    input ? json_stringn(input, input_len) : json_null());
 	if (err != NULL && ctx_key != NULL) {
 		bound = ctx_float ? json_float_of(ctx_val, &prec)
-				  : json_integer((json_int_t)ctx_val);
+		                  : json_integer((json_int_t)ctx_val);
 		ctx = json_pack("{s:o}", ctx_key, bound);
 		if (ctx == NULL || json_object_set_new(err, "ctx", ctx) != 0) {
 			json_decref(err);
@@ -244,8 +259,8 @@ validate_param(const struct route *rt, const struct app_config *cfg,
 	is_float = rt->param == P_FLOAT;
 	max = is_float ? cfg->max_secs : (double)cfg->max_n;
 	if (val == NULL) {
-		body = error_422("missing", rt->pname, "Field required", NULL, 0,
-		    NULL, 0, 0, &blen);
+		body = error_422("missing", rt->pname, "Field required", NULL,
+		    0, NULL, 0, 0, &blen);
 		goto out;
 	}
 	if (is_float) {
@@ -257,10 +272,11 @@ validate_param(const struct route *rt, const struct app_config *cfg,
 	if (st == NUM_EPARSE)
 		body = error_422(is_float ? "float_parsing" : "int_parsing",
 		    rt->pname,
-		    is_float ? "Input should be a valid number, unable to parse "
-			       "string as a number"
-			     : "Input should be a valid integer, unable to parse "
-			       "string as an integer",
+		    is_float
+		        ? "Input should be a valid number, unable to parse "
+		          "string as a number"
+		        : "Input should be a valid integer, unable to parse "
+		          "string as an integer",
 		    val, vlen, NULL, 0, 0, &blen);
 	else if (st == NUM_ESIZE)
 		body = error_422("int_parsing_size", rt->pname,
@@ -273,8 +289,8 @@ validate_param(const struct route *rt, const struct app_config *cfg,
 		    "le", max, is_float, &blen);
 	} else if (!(x >= 0)) {
 		bound_msg(msg, sizeof(msg), "greater than or equal to", 0);
-		body = error_422("greater_than_equal", rt->pname, msg, val, vlen,
-		    "ge", 0, is_float, &blen);
+		body = error_422("greater_than_equal", rt->pname, msg, val,
+		    vlen, "ge", 0, is_float, &blen);
 	} else {
 		d->secs = x;
 		d->n = n;
@@ -312,7 +328,8 @@ method_allowed(unsigned mask, const char *method)
 
 	for (i = 0; method != NULL && i < sizeof(methods) / sizeof(methods[0]);
 	     i++)
-		if ((mask & methods[i].bit) && strcmp(method, methods[i].name) == 0)
+		if ((mask & methods[i].bit) &&
+		    strcmp(method, methods[i].name) == 0)
 			return 1;
 	return 0;
 }
@@ -406,7 +423,8 @@ app_decide(const struct app_config *cfg, unsigned served,
 	if (!request_path(req, path, sizeof(path)))
 		path[0] = '\0'; /* too long for any route: 404 */
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if ((routes[i].srv & served) && strcmp(routes[i].path, path) == 0)
+		if ((routes[i].srv & served) &&
+		    strcmp(routes[i].path, path) == 0)
 			rt = &routes[i];
 	if (rt == NULL) {
 		switch (redirect_slash(served, path, req->query, d)) {
@@ -425,7 +443,8 @@ app_decide(const struct app_config *cfg, unsigned served,
 	d->route = rt->id;
 	d->how = rt->how;
 	if (!method_allowed(rt->methods, req->method)) {
-		if ((body = app_detail_body("Method Not Allowed", &len)) == NULL)
+		if ((body = app_detail_body("Method Not Allowed", &len)) ==
+		    NULL)
 			return -1;
 		reply(d, 405, body, len);
 		if ((d->headers = allow_header(rt->methods)) == NULL)
@@ -464,7 +483,8 @@ app_cgi_head(char *buf, size_t cap, int status, const char *content_type,
 	int n;
 
 	n = snprintf(buf, cap,
-	    "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
+	    "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: "
+	    "%zu\r\n%s\r\n",
 	    status, app_reason(status), content_type, content_length,
 	    extra ? extra : "");
 	if (n < 0 || (size_t)n >= cap)

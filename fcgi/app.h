@@ -42,10 +42,10 @@ enum app_route {
 #define APP_SRV_MUX  0x2u
 
 enum app_action {
-	APP_REPLY,   /* reply now: status, body */
-	APP_WAIT,    /* wait secs, then app_wait_body() with status 200 */
-	APP_CPU,     /* compute cpu_count_primes(n), then app_cpu_body() */
-	APP_SERVER,  /* the server answers itself (e.g. /metrics) */
+	APP_REPLY,  /* reply now: status, body */
+	APP_WAIT,   /* wait secs, then app_wait_body() with status 200 */
+	APP_CPU,    /* compute cpu_count_primes(n), then app_cpu_body() */
+	APP_SERVER, /* the server answers itself (e.g. /metrics) */
 };
 
 /* How the work should be done, for servers that have a choice. */
@@ -80,11 +80,11 @@ struct app_decision {
 	enum app_how how;
 	int status;    /* APP_REPLY */
 	char *headers; /* APP_REPLY: extra "Name: value\r\n" lines or NULL
-			  (Allow for a 405, Location for a 307); malloc'd */
+	                  (Allow for a 405, Location for a 307); malloc'd */
 	char *body;    /* APP_REPLY: JSON or NULL (307), malloc'd */
 	size_t body_len;
-	double secs;  /* APP_WAIT */
-	long long n;  /* APP_CPU */
+	double secs; /* APP_WAIT */
+	long long n; /* APP_CPU */
 };
 
 /* Route and validate one request. Returns 0, or -1 on ENOMEM. */
@@ -114,7 +114,7 @@ const char *app_reason(int status);
  * complete "Name: value\r\n" lines. Returns the length, or 0 if it does
  * not fit in cap.
  */
-size_t app_cgi_head(char *buf, size_t cap, int status,
-    const char *content_type, size_t content_length, const char *extra);
+size_t app_cgi_head(char *buf, size_t cap, int status, const char *content_type,
+    size_t content_length, const char *extra);
 
 #endif

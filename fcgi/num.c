@@ -27,7 +27,7 @@ space_at(const unsigned char *s, size_t len)
 		return 3;
 	if (s[0] == 0xe2 && s[1] == 0x80 &&
 	    ((s[2] >= 0x80 && s[2] <= 0x8a) || s[2] == 0xa8 || s[2] == 0xa9 ||
-		s[2] == 0xaf)) /* U+2000-200A, U+2028, U+2029, U+202F */
+	        s[2] == 0xaf)) /* U+2000-200A, U+2028, U+2029, U+202F */
 		return 3;
 	if (s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f) /* U+205F */
 		return 3;
@@ -84,7 +84,8 @@ float_grammar(const char *s, size_t len)
 	if (i < len && (s[i] == '+' || s[i] == '-'))
 		i++;
 	if (is_word(s + i, len - i, "inf") ||
-	    is_word(s + i, len - i, "infinity") || is_word(s + i, len - i, "nan"))
+	    is_word(s + i, len - i, "infinity") ||
+	    is_word(s + i, len - i, "nan"))
 		return 1;
 	n = digits(s + i, len - i);
 	i += n;
@@ -114,7 +115,8 @@ strip_underscores(const char *s, size_t len, char *buf, size_t *outlen)
 	size_t i, o = 0;
 	int seen = 0;
 
-	if (len == 0 || s[0] == '_' || s[len - 1] == '_' || len > NUM_SCRATCH_MAX)
+	if (len == 0 || s[0] == '_' || s[len - 1] == '_' ||
+	    len > NUM_SCRATCH_MAX)
 		return 0;
 	for (i = 0; i < len; i++) {
 		if (s[i] == '_') {

@@ -20,8 +20,7 @@
 
 #include <stddef.h>
 
-char *qs_get(const char *query, const char *name, size_t *countp,
-    size_t *lenp);
+char *qs_get(const char *query, const char *name, size_t *countp, size_t *lenp);
 
 /* Decode one component (len bytes) by the rules above into a new
  * malloc'd NUL-terminated string. NULL on ENOMEM. */

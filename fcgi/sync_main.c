@@ -64,8 +64,8 @@ respond(FCGX_Request *rq, int status, const char *headers, const char *body,
 	char head[APP_HEAD_MAX];
 	size_t hlen;
 
-	hlen = app_cgi_head(head, sizeof(head), status, "application/json", len,
-	    headers);
+	hlen = app_cgi_head(
+	    head, sizeof(head), status, "application/json", len, headers);
 	if (hlen == 0) { /* cannot happen within APP_HEAD_MAX; stay correct */
 		respond(rq, 500, NULL, ERR500, sizeof(ERR500) - 1);
 		return;
@@ -99,8 +99,8 @@ serve(const struct app_config *cfg, FCGX_Request *rq)
 		body = app_wait_body(d.secs, &len);
 		break;
 	case APP_CPU:
-		body = app_cpu_body(d.n, cpu_count_primes((unsigned long)d.n),
-		    &len);
+		body = app_cpu_body(
+		    d.n, cpu_count_primes((unsigned long)d.n), &len);
 		break;
 	case APP_SERVER: /* no server-answered route is served here */
 		body = app_detail_body("Not Found", &len);
@@ -128,10 +128,13 @@ usage(FILE *f)
 	    "                    [--max-secs S] [--max-n N]\n"
 	    "\n"
 	    "A blocking FastCGI responder for fcgilab's /, /wait and /cpu.\n"
-	    "Without --listen it accepts on fd 0, as spawn-fcgi hands it over.\n"
+	    "Without --listen it accepts on fd 0, as spawn-fcgi hands it "
+	    "over.\n"
 	    "\n"
-	    "  -l, --listen ADDR   bind a unix socket path or HOST:PORT itself\n"
-	    "  -b, --backlog N     listen backlog with --listen (default 1024)\n"
+	    "  -l, --listen ADDR   bind a unix socket path or HOST:PORT "
+	    "itself\n"
+	    "  -b, --backlog N     listen backlog with --listen (default "
+	    "1024)\n"
 	    "      --max-secs S    largest accepted secs (default 60)\n"
 	    "      --max-n N       largest accepted n for /cpu (default %lld)\n"
 	    "  -h, --help          this text\n"
@@ -144,13 +147,13 @@ parse_args(int argc, char **argv, struct app_config *cfg, const char **listen,
     int *backlog)
 {
 	static const struct option opts[] = {
-		{"listen", required_argument, NULL, 'l'},
-		{"backlog", required_argument, NULL, 'b'},
-		{"max-secs", required_argument, NULL, 's'},
-		{"max-n", required_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"backlog", required_argument, NULL, 'b'},
+	    {"max-secs", required_argument, NULL, 's'},
+	    {"max-n", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	long long ll;
 	int c;
@@ -161,20 +164,21 @@ parse_args(int argc, char **argv, struct app_config *cfg, const char **listen,
 			*listen = optarg;
 			break;
 		case 'b':
-			if (num_parse_int(optarg, strlen(optarg), &ll) != NUM_OK ||
+			if (num_parse_int(optarg, strlen(optarg), &ll) !=
+			        NUM_OK ||
 			    ll < 1 || ll > 65535)
 				goto bad;
 			*backlog = (int)ll;
 			break;
 		case 's':
 			if (num_parse_float(optarg, strlen(optarg),
-				&cfg->max_secs) != NUM_OK ||
+			        &cfg->max_secs) != NUM_OK ||
 			    !(cfg->max_secs >= 0 && cfg->max_secs <= 86400))
 				goto bad;
 			break;
 		case 'n':
-			if (num_parse_int(optarg, strlen(optarg), &cfg->max_n) !=
-				NUM_OK ||
+			if (num_parse_int(optarg, strlen(optarg),
+			        &cfg->max_n) != NUM_OK ||
 			    cfg->max_n < 0)
 				goto bad;
 			break;
@@ -196,7 +200,10 @@ parse_args(int argc, char **argv, struct app_config *cfg, const char **listen,
 	return 0;
 bad:
 	fprintf(stderr, "fcgilab-sync: bad value for --%s: %s\n",
-	    c == 'b' ? "backlog" : c == 's' ? "max-secs" : "max-n", optarg);
+	    c == 'b'       ? "backlog"
+	        : c == 's' ? "max-secs"
+	                   : "max-n",
+	    optarg);
 	return -1;
 }
 
@@ -225,8 +232,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (listen != NULL && (sock = FCGX_OpenSocket(listen, backlog)) < 0) {
-		fprintf(stderr, "fcgilab-sync: cannot listen on %s: %s\n", listen,
-		    strerror(errno));
+		fprintf(stderr, "fcgilab-sync: cannot listen on %s: %s\n",
+		    listen, strerror(errno));
 		return 1;
 	}
 	if (FCGX_InitRequest(&rq, sock, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {

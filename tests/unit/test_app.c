@@ -21,69 +21,125 @@ static const struct {
 	int status;
 	const char *body;
 } invalid[] = {
-	{"/wait", "", 422,
-	    "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Field required\",\"input\":null}]}"},
-	{"/wait", "secs", 422,
-	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\"\"}]}"},
-	{"/wait", "secs=", 422,
-	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\"\"}]}"},
-	{"/wait", "secs=abc", 422,
-	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\"abc\"}]}"},
-	{"/wait", "secs=nan", 422,
-	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be less than or equal to 60\",\"input\":\"nan\",\"ctx\":{\"le\":60.0}}]}"},
-	{"/wait", "secs=inf", 422,
-	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be less than or equal to 60\",\"input\":\"inf\",\"ctx\":{\"le\":60.0}}]}"},
-	{"/wait", "secs=-inf", 422,
-	    "{\"detail\":[{\"type\":\"greater_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be greater than or equal to 0\",\"input\":\"-inf\",\"ctx\":{\"ge\":0.0}}]}"},
-	{"/wait", "secs=61", 422,
-	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be less than or equal to 60\",\"input\":\"61\",\"ctx\":{\"le\":60.0}}]}"},
-	{"/wait", "secs=-1", 422,
-	    "{\"detail\":[{\"type\":\"greater_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be greater than or equal to 0\",\"input\":\"-1\",\"ctx\":{\"ge\":0.0}}]}"},
-	{"/wait", "secs=1e400", 422,
-	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be less than or equal to 60\",\"input\":\"1e400\",\"ctx\":{\"le\":60.0}}]}"},
-	{"/wait", "secs=1&secs=99", 422,
-	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be less than or equal to 60\",\"input\":\"99\",\"ctx\":{\"le\":60.0}}]}"},
-	{"/wait", "secs=%FF", 422,
-	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\"�\"}]}"},
-	{"/wait", "secs=%C3%A9", 422,
-	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\"é\"}]}"},
-	{"/wait", "secs=0x10", 422,
-	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\"0x10\"}]}"},
-	{"/wait", "secs=%201_0", 422,
-	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\" 1_0\"}]}"},
-	{"/wait", "secs=60.0000001", 422,
-	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be less than or equal to 60\",\"input\":\"60.0000001\",\"ctx\":{\"le\":60.0}}]}"},
-	{"/wait", "secs=%00", 422,
-	    "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Input should be a valid number, unable to parse string as a number\",\"input\":\"\\u0000\"}]}"},
-	{"/wait", "other=1", 422,
-	    "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"query\",\"secs\"],\"msg\":\"Field required\",\"input\":null}]}"},
-	{"/cpu", "", 422,
-	    "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"query\",\"n\"],\"msg\":\"Field required\",\"input\":null}]}"},
-	{"/cpu", "n=1.5", 422,
-	    "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be a valid integer, unable to parse string as an integer\",\"input\":\"1.5\"}]}"},
-	{"/cpu", "n=1e3", 422,
-	    "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be a valid integer, unable to parse string as an integer\",\"input\":\"1e3\"}]}"},
-	{"/cpu", "n=-1", 422,
-	    "{\"detail\":[{\"type\":\"greater_than_equal\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be greater than or equal to 0\",\"input\":\"-1\",\"ctx\":{\"ge\":0}}]}"},
-	{"/cpu", "n=10000001", 422,
-	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be less than or equal to 10000000\",\"input\":\"10000001\",\"ctx\":{\"le\":10000000}}]}"},
-	{"/cpu", "n=99999999999999999999999", 422,
-	    "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be less than or equal to 10000000\",\"input\":\"99999999999999999999999\",\"ctx\":{\"le\":10000000}}]}"},
-	{"/cpu", "n=-99999999999999999999999", 422,
-	    "{\"detail\":[{\"type\":\"greater_than_equal\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be greater than or equal to 0\",\"input\":\"-99999999999999999999999\",\"ctx\":{\"ge\":0}}]}"},
-	{"/cpu", "n=", 422,
-	    "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be a valid integer, unable to parse string as an integer\",\"input\":\"\"}]}"},
-	{"/cpu", "n=abc", 422,
-	    "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be a valid integer, unable to parse string as an integer\",\"input\":\"abc\"}]}"},
-	{"/cpu", "n=0-28", 422,
-	    "{\"detail\":[{\"type\":\"greater_than_equal\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be greater than or equal to 0\",\"input\":\"0-28\",\"ctx\":{\"ge\":0}}]}"},
-	{"/cpu", "n=--1", 422,
-	    "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"n\"],\"msg\":\"Input should be a valid integer, unable to parse string as an integer\",\"input\":\"--1\"}]}"},
+    {"/wait", "", 422,
+        "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"query\",\"secs\"],"
+        "\"msg\":\"Field required\",\"input\":null}]}"},
+    {"/wait", "secs", 422,
+        "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],"
+        "\"msg\":\"Input should be a valid number, unable to parse string as a "
+        "number\",\"input\":\"\"}]}"},
+    {"/wait", "secs=", 422,
+        "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],"
+        "\"msg\":\"Input should be a valid number, unable to parse string as a "
+        "number\",\"input\":\"\"}]}"},
+    {"/wait", "secs=abc", 422,
+        "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],"
+        "\"msg\":\"Input should be a valid number, unable to parse string as a "
+        "number\",\"input\":\"abc\"}]}"},
+    {"/wait", "secs=nan", 422,
+        "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\","
+        "\"secs\"],\"msg\":\"Input should be less than or equal to "
+        "60\",\"input\":\"nan\",\"ctx\":{\"le\":60.0}}]}"},
+    {"/wait", "secs=inf", 422,
+        "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\","
+        "\"secs\"],\"msg\":\"Input should be less than or equal to "
+        "60\",\"input\":\"inf\",\"ctx\":{\"le\":60.0}}]}"},
+    {"/wait", "secs=-inf", 422,
+        "{\"detail\":[{\"type\":\"greater_than_equal\",\"loc\":[\"query\","
+        "\"secs\"],\"msg\":\"Input should be greater than or equal to "
+        "0\",\"input\":\"-inf\",\"ctx\":{\"ge\":0.0}}]}"},
+    {"/wait", "secs=61", 422,
+        "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\","
+        "\"secs\"],\"msg\":\"Input should be less than or equal to "
+        "60\",\"input\":\"61\",\"ctx\":{\"le\":60.0}}]}"},
+    {"/wait", "secs=-1", 422,
+        "{\"detail\":[{\"type\":\"greater_than_equal\",\"loc\":[\"query\","
+        "\"secs\"],\"msg\":\"Input should be greater than or equal to "
+        "0\",\"input\":\"-1\",\"ctx\":{\"ge\":0.0}}]}"},
+    {"/wait", "secs=1e400", 422,
+        "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\","
+        "\"secs\"],\"msg\":\"Input should be less than or equal to "
+        "60\",\"input\":\"1e400\",\"ctx\":{\"le\":60.0}}]}"},
+    {"/wait", "secs=1&secs=99", 422,
+        "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\","
+        "\"secs\"],\"msg\":\"Input should be less than or equal to "
+        "60\",\"input\":\"99\",\"ctx\":{\"le\":60.0}}]}"},
+    {"/wait", "secs=%FF", 422,
+        "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],"
+        "\"msg\":\"Input should be a valid number, unable to parse string as a "
+        "number\",\"input\":\"�\"}]}"},
+    {"/wait", "secs=%C3%A9", 422,
+        "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],"
+        "\"msg\":\"Input should be a valid number, unable to parse string as a "
+        "number\",\"input\":\"é\"}]}"},
+    {"/wait", "secs=0x10", 422,
+        "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],"
+        "\"msg\":\"Input should be a valid number, unable to parse string as a "
+        "number\",\"input\":\"0x10\"}]}"},
+    {"/wait", "secs=%201_0", 422,
+        "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],"
+        "\"msg\":\"Input should be a valid number, unable to parse string as a "
+        "number\",\"input\":\" 1_0\"}]}"},
+    {"/wait", "secs=60.0000001", 422,
+        "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\","
+        "\"secs\"],\"msg\":\"Input should be less than or equal to "
+        "60\",\"input\":\"60.0000001\",\"ctx\":{\"le\":60.0}}]}"},
+    {"/wait", "secs=%00", 422,
+        "{\"detail\":[{\"type\":\"float_parsing\",\"loc\":[\"query\",\"secs\"],"
+        "\"msg\":\"Input should be a valid number, unable to parse string as a "
+        "number\",\"input\":\"\\u0000\"}]}"},
+    {"/wait", "other=1", 422,
+        "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"query\",\"secs\"],"
+        "\"msg\":\"Field required\",\"input\":null}]}"},
+    {"/cpu", "", 422,
+        "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"query\",\"n\"],\"msg\":"
+        "\"Field required\",\"input\":null}]}"},
+    {"/cpu", "n=1.5", 422,
+        "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"n\"],"
+        "\"msg\":\"Input should be a valid integer, unable to parse string as "
+        "an integer\",\"input\":\"1.5\"}]}"},
+    {"/cpu", "n=1e3", 422,
+        "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"n\"],"
+        "\"msg\":\"Input should be a valid integer, unable to parse string as "
+        "an integer\",\"input\":\"1e3\"}]}"},
+    {"/cpu", "n=-1", 422,
+        "{\"detail\":[{\"type\":\"greater_than_equal\",\"loc\":[\"query\","
+        "\"n\"],\"msg\":\"Input should be greater than or equal to "
+        "0\",\"input\":\"-1\",\"ctx\":{\"ge\":0}}]}"},
+    {"/cpu", "n=10000001", 422,
+        "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"n\"],"
+        "\"msg\":\"Input should be less than or equal to "
+        "10000000\",\"input\":\"10000001\",\"ctx\":{\"le\":10000000}}]}"},
+    {"/cpu", "n=99999999999999999999999", 422,
+        "{\"detail\":[{\"type\":\"less_than_equal\",\"loc\":[\"query\",\"n\"],"
+        "\"msg\":\"Input should be less than or equal to "
+        "10000000\",\"input\":\"99999999999999999999999\",\"ctx\":{\"le\":"
+        "10000000}}]}"},
+    {"/cpu", "n=-99999999999999999999999", 422,
+        "{\"detail\":[{\"type\":\"greater_than_equal\",\"loc\":[\"query\","
+        "\"n\"],\"msg\":\"Input should be greater than or equal to "
+        "0\",\"input\":\"-99999999999999999999999\",\"ctx\":{\"ge\":0}}]}"},
+    {"/cpu", "n=", 422,
+        "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"n\"],"
+        "\"msg\":\"Input should be a valid integer, unable to parse string as "
+        "an integer\",\"input\":\"\"}]}"},
+    {"/cpu", "n=abc", 422,
+        "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"n\"],"
+        "\"msg\":\"Input should be a valid integer, unable to parse string as "
+        "an integer\",\"input\":\"abc\"}]}"},
+    {"/cpu", "n=0-28", 422,
+        "{\"detail\":[{\"type\":\"greater_than_equal\",\"loc\":[\"query\","
+        "\"n\"],\"msg\":\"Input should be greater than or equal to "
+        "0\",\"input\":\"0-28\",\"ctx\":{\"ge\":0}}]}"},
+    {"/cpu", "n=--1", 422,
+        "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"n\"],"
+        "\"msg\":\"Input should be a valid integer, unable to parse string as "
+        "an integer\",\"input\":\"--1\"}]}"},
 };
 
 static void
-decide(const char *method, const char *path, const char *query,
-    unsigned served, struct app_decision *d)
+decide(const char *method, const char *path, const char *query, unsigned served,
+    struct app_decision *d)
 {
 	struct app_config cfg;
 	struct app_request req = {method, path, NULL, query};
@@ -100,7 +156,8 @@ test_invalid(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
-		decide("GET", invalid[i].path, invalid[i].query, APP_SRV_SYNC, &d);
+		decide(
+		    "GET", invalid[i].path, invalid[i].query, APP_SRV_SYNC, &d);
 		ok(d.action == APP_REPLY && d.status == invalid[i].status,
 		    "%s?%s is %d", invalid[i].path, invalid[i].query,
 		    invalid[i].status);
@@ -126,17 +183,20 @@ test_valid(void)
 	    "/wait?secs=0.25 waits 0.25 s");
 	app_decision_free(&d);
 	decide("GET", "/wait", "secs=99&secs=2", APP_SRV_SYNC, &d);
-	ok(d.action == APP_WAIT && d.secs == 2, "a repeated secs: the last wins");
+	ok(d.action == APP_WAIT && d.secs == 2,
+	    "a repeated secs: the last wins");
 	app_decision_free(&d);
 	decide("GET", "/wait", "secs=60", APP_SRV_SYNC, &d);
-	ok(d.action == APP_WAIT && d.secs == 60, "secs=60 (the maximum) is fine");
+	ok(d.action == APP_WAIT && d.secs == 60,
+	    "secs=60 (the maximum) is fine");
 	app_decision_free(&d);
 	decide("GET", "/cpu", "n=1_000.0", APP_SRV_SYNC, &d);
 	ok(d.action == APP_CPU && d.n == 1000, "/cpu?n=1_000.0 is n=1000");
 	app_decision_free(&d);
 
 	body = app_wait_body(2, &len);
-	is_str(body, "{\"status\":\"ready\",\"seconds\":2}", "seconds 2, not 2.0");
+	is_str(
+	    body, "{\"status\":\"ready\",\"seconds\":2}", "seconds 2, not 2.0");
 	ok(len == strlen(body), "  length reported");
 	free(body);
 	body = app_wait_body(0.1, &len);
@@ -146,7 +206,7 @@ test_valid(void)
 	is_str(body, "{\"n\":100,\"result\":25}", "25 primes below 100");
 	free(body);
 	ok(cpu_count_primes(0) == 0 && cpu_count_primes(3) == 1 &&
-		cpu_count_primes(1000000) == 78498,
+	        cpu_count_primes(1000000) == 78498,
 	    "prime counts");
 }
 
@@ -185,7 +245,8 @@ test_routing(void)
 
 	decide("GET", "/wait/", "secs=1", APP_SRV_SYNC, &d);
 	ok(d.status == 307 && d.body == NULL, "/wait/ redirects (307)");
-	is_str(d.headers, "Location: /wait?secs=1\r\n", "  to /wait, query kept");
+	is_str(
+	    d.headers, "Location: /wait?secs=1\r\n", "  to /wait, query kept");
 	app_decision_free(&d);
 	decide("GET", "/wait/", "a=%0d%0a\r\nX: y", APP_SRV_SYNC, &d);
 	is_str(d.headers, "Location: /wait?a=%0d%0a%0D%0AX:%20y\r\n",
@@ -230,9 +291,10 @@ test_qs_num(void)
 	ok(num_parse_float("0x10", 4, &x) == NUM_EPARSE, "num: no hex");
 	ok(num_parse_float("1_0", 3, &x) == NUM_OK && x == 10,
 	    "num: underscores");
-	ok(num_parse_float("1__0", 4, &x) == NUM_EPARSE, "num: not two of them");
+	ok(num_parse_float("1__0", 4, &x) == NUM_EPARSE,
+	    "num: not two of them");
 	ok(num_parse_int("99999999999999999999999", 23, &ll) == NUM_OK &&
-		ll == LLONG_MAX,
+	        ll == LLONG_MAX,
 	    "num: big ints saturate");
 	ok(num_parse_int("1.5", 3, &ll) == NUM_EPARSE, "num: 1.5 is no int");
 	num_format(2, buf);
