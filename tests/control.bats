@@ -1,0 +1,157 @@
+#!/usr/bin/env bats
+# The fcgilab control command: start, stop, status, their errors, and
+# several stacks side by side. Each test starts and stops its own stacks.
+
+load helpers/stack
+
+teardown() {
+	stack_logs_on_failure
+	local s
+	for s in "${STACKS[@]}"; do
+		"$FCGILAB" stop --state "$s" --grace 2 >/dev/null 2>&1 || true
+		rm -rf "$s"
+	done
+}
+
+setup() {
+	STACKS=()
+}
+
+# new_state: a fresh state dir, remembered for teardown.
+new_state() {
+	local s
+	s=$(mktemp -d /tmp/fcgilab-test.XXXXXX)
+	STACKS+=("$s")
+	printf '%s\n' "$s"
+}
+
+# no_process_of STATE: nothing alive carries this stack's marker.
+no_process_of() {
+	local p
+	for p in /proc/[0-9]*; do
+		if tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "FCGILAB_STATE=$1"; then
+			grep -q '^State:.*Z' "$p/status" 2>/dev/null && continue
+			echo "still running: ${p#/proc/}" >&2
+			return 1
+		fi
+	done
+}
+
+@test "--help for every command, and --version" {
+	for c in start stop status; do
+		run "$FCGILAB" "$c" --help
+		assert_success
+		assert_output --partial "usage: fcgilab $c"
+	done
+	run "$FCGILAB" --help
+	assert_success
+	run "$FCGILAB" --version
+	assert_output --regexp '^fcgilab [0-9]+\.[0-9]+'
+}
+
+@test "bad arguments: exit 2 with a message" {
+	run "$FCGILAB" start --pool 0
+	assert_failure 2
+	assert_output --partial -- '--pool'
+	run "$FCGILAB" start --port 70000
+	assert_failure 2
+	run "$FCGILAB" start --bogus
+	assert_failure 2
+	run "$FCGILAB" frobnicate
+	assert_failure 2
+	run "$FCGILAB"
+	assert_failure 2
+}
+
+@test "start prints the URL; status shows it; stop leaves nothing behind" {
+	local s
+	s=$(new_state)
+	run "$FCGILAB" start --port 0 --state "$s" --pool 3 3>&-
+	assert_success
+	assert_output --regexp 'running at http://127\.0\.0\.1:[0-9]+/'
+	run curl -sS "$(<"$s/url")wait?secs=0"
+	assert_output '{"status":"ready","seconds":0}'
+	run "$FCGILAB" status --state "$s"
+	assert_success
+	assert_line --regexp '^lighttpd  running, pid [0-9]+'
+	assert_line --regexp '^pool      running, supervisor pid [0-9]+, 3 workers'
+	[ "$(stat -c %a "$s/sync.sock")" = 660 ]
+	run "$FCGILAB" stop --state "$s"
+	assert_success
+	assert_output --partial stopped
+	no_process_of "$s"
+	[ ! -e "$s/sync.sock" ]
+	run "$FCGILAB" status --state "$s"
+	assert_failure 3
+}
+
+@test "a port in use is refused with the reason" {
+	local s1 s2 port
+	s1=$(new_state)
+	s2=$(new_state)
+	"$FCGILAB" start --port 0 --state "$s1" --pool 1 3>&- >/dev/null
+	port=$(<"$s1/port")
+	run "$FCGILAB" start --port "$port" --state "$s2" --pool 1 3>&-
+	assert_failure 1
+	assert_output --partial "port $port is in use"
+	no_process_of "$s2"
+}
+
+@test "two stacks run side by side and stop independently" {
+	local a b
+	a=$(new_state)
+	b=$(new_state)
+	"$FCGILAB" start --port 0 --state "$a" --pool 1 3>&- >/dev/null
+	"$FCGILAB" start --port 0 --state "$b" --pool 2 3>&- >/dev/null
+	[ "$(<"$a/port")" != "$(<"$b/port")" ]
+	run curl -sS "$(<"$a/url")"
+	assert_output '{"Hello":"World"}'
+	"$FCGILAB" stop --state "$a" >/dev/null
+	no_process_of "$a"
+	run curl -sS "$(<"$b/url")"
+	assert_output '{"Hello":"World"}'
+}
+
+@test "starting twice in one state dir is refused" {
+	local s
+	s=$(new_state)
+	"$FCGILAB" start --port 0 --state "$s" --pool 1 3>&- >/dev/null
+	run "$FCGILAB" start --port 0 --state "$s" --pool 1 3>&-
+	assert_failure 1
+	assert_output --partial 'already running'
+}
+
+@test "stop lets a request in flight finish" {
+	local s url pid
+	s=$(new_state)
+	"$FCGILAB" start --port 0 --state "$s" --pool 1 3>&- >/dev/null
+	url=$(<"$s/url")
+	curl -sS "${url}wait?secs=0.6" >"$BATS_TEST_TMPDIR/out" &
+	pid=$!
+	sleep 0.2
+	"$FCGILAB" stop --state "$s" >/dev/null
+	wait "$pid"
+	assert_equal "$(<"$BATS_TEST_TMPDIR/out")" '{"status":"ready","seconds":0.6}'
+	no_process_of "$s"
+}
+
+@test "--max-secs sets the largest accepted secs" {
+	local s
+	s=$(new_state)
+	"$FCGILAB" start --port 0 --state "$s" --pool 1 --max-secs 2 3>&- >/dev/null
+	run curl -sS "$(<"$s/url")wait?secs=3"
+	assert_output --partial '"ctx":{"le":2.0}'
+}
+
+@test "a stale pid file never makes stop signal a stranger" {
+	local s
+	s=$(new_state)
+	mkdir -p "$s/run"
+	sleep 30 &
+	echo "$!" >"$s/run/lighttpd.pid"
+	run "$FCGILAB" stop --state "$s"
+	assert_success
+	assert_output --partial 'nothing was running'
+	kill -0 "$!"
+	kill "$!"
+}
