@@ -2,6 +2,8 @@
 # The API served by the blocking pool through lighttpd: every route, every
 # bad input, FastAPI's status codes and bodies, JSON everywhere.
 
+# code, body, headers and secs are set by http() in helpers/stack.bash.
+# shellcheck disable=SC2154
 load helpers/stack
 
 setup_file() { stack_start --pool 2; }

@@ -53,7 +53,8 @@ stack_logs() {
 }
 
 # http METHOD PATH [curl args…]: one request; sets code, body, headers
-# (the raw response head) and secs (the time it took).
+# (the raw response head) and secs (the time it took), for the test.
+# shellcheck disable=SC2034
 http() {
 	local method=$1 path=$2 out
 	shift 2
