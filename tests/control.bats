@@ -17,12 +17,12 @@ setup() {
 	STACKS=()
 }
 
-# new_state: a fresh state dir, remembered for teardown.
+# new_state VAR: a fresh state dir in VAR, remembered for teardown (not in
+# a $(…) subshell, or teardown would never learn of it).
 new_state() {
-	local s
-	s=$(mktemp -d /tmp/fcgilab-test.XXXXXX)
-	STACKS+=("$s")
-	printf '%s\n' "$s"
+	local -n dir=$1
+	dir=$(mktemp -d /tmp/fcgilab-test.XXXXXX)
+	STACKS+=("$dir")
 }
 
 # no_process_of STATE: nothing alive carries this stack's marker.
@@ -65,7 +65,7 @@ no_process_of() {
 
 @test "start prints the URL; status shows it; stop leaves nothing behind" {
 	local s
-	s=$(new_state)
+	new_state s
 	run "$FCGILAB" start --port 0 --state "$s" --pool 3 3>&-
 	assert_success
 	assert_output --regexp 'running at http://127\.0\.0\.1:[0-9]+/'
@@ -87,8 +87,8 @@ no_process_of() {
 
 @test "a port in use is refused with the reason" {
 	local s1 s2 port
-	s1=$(new_state)
-	s2=$(new_state)
+	new_state s1
+	new_state s2
 	"$FCGILAB" start --port 0 --state "$s1" --pool 1 3>&- >/dev/null
 	port=$(<"$s1/port")
 	run "$FCGILAB" start --port "$port" --state "$s2" --pool 1 3>&-
@@ -99,8 +99,8 @@ no_process_of() {
 
 @test "two stacks run side by side and stop independently" {
 	local a b
-	a=$(new_state)
-	b=$(new_state)
+	new_state a
+	new_state b
 	"$FCGILAB" start --port 0 --state "$a" --pool 1 3>&- >/dev/null
 	"$FCGILAB" start --port 0 --state "$b" --pool 2 3>&- >/dev/null
 	[ "$(<"$a/port")" != "$(<"$b/port")" ]
@@ -114,7 +114,7 @@ no_process_of() {
 
 @test "starting twice in one state dir is refused" {
 	local s
-	s=$(new_state)
+	new_state s
 	"$FCGILAB" start --port 0 --state "$s" --pool 1 3>&- >/dev/null
 	run "$FCGILAB" start --port 0 --state "$s" --pool 1 3>&-
 	assert_failure 1
@@ -123,7 +123,7 @@ no_process_of() {
 
 @test "stop lets a request in flight finish" {
 	local s url pid
-	s=$(new_state)
+	new_state s
 	"$FCGILAB" start --port 0 --state "$s" --pool 1 3>&- >/dev/null
 	url=$(<"$s/url")
 	curl -sS "${url}wait?secs=0.6" >"$BATS_TEST_TMPDIR/out" &
@@ -137,7 +137,7 @@ no_process_of() {
 
 @test "--max-secs sets the largest accepted secs" {
 	local s
-	s=$(new_state)
+	new_state s
 	"$FCGILAB" start --port 0 --state "$s" --pool 1 --max-secs 2 3>&- >/dev/null
 	run curl -sS "$(<"$s/url")wait?secs=3"
 	assert_output --partial '"ctx":{"le":2.0}'
@@ -145,7 +145,7 @@ no_process_of() {
 
 @test "a stale pid file never makes stop signal a stranger" {
 	local s
-	s=$(new_state)
+	new_state s
 	mkdir -p "$s/run"
 	sleep 30 &
 	echo "$!" >"$s/run/lighttpd.pid"

@@ -1,0 +1,95 @@
+#!/usr/bin/env bats
+# A real deployment: what `make install` puts in place, and the lighttpd
+# snippet routing to a pool started the way the systemd unit starts it.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+setup_file() {
+	: "${abs_top_builddir:?run through make check}"
+	DEST=$(mktemp -d /tmp/fcgilab-dest.XXXXXX)
+	export DEST
+	make -C "$abs_top_builddir" install DESTDIR="$DEST" >/dev/null 3>&-
+	PREFIX=$(sed -n 's/^prefix = //p' "$abs_top_builddir/Makefile")
+	SYSCONF=$(sed -n 's/^sysconfdir = //p' "$abs_top_builddir/Makefile")
+	SYSCONF=${SYSCONF//\$\{prefix\}/$PREFIX}
+	UNITDIR=$(sed -n 's/^systemdsystemunitdir = //p' "$abs_top_builddir/Makefile")
+	UNITDIR=${UNITDIR//\$\{prefix\}/$PREFIX}
+	export PREFIX SYSCONF UNITDIR
+}
+
+teardown_file() {
+	rm -rf "$DEST"
+}
+
+teardown() {
+	[[ -n ${POOL_PID:-} ]] && kill -TERM "$POOL_PID" 2>/dev/null && wait "$POOL_PID" 2>/dev/null
+	[[ -n ${LIGHTTPD_PID:-} ]] && kill -TERM "$LIGHTTPD_PID" 2>/dev/null && wait "$LIGHTTPD_PID" 2>/dev/null
+	[[ -n ${RUN:-} ]] && rm -rf "$RUN"
+	true
+}
+
+@test "make install DESTDIR=… installs programs, man pages, template, snippet, unit" {
+	for f in bin/fcgilab bin/fcgilab-sync share/man/man1/fcgilab.1 \
+		share/man/man1/fcgilab-sync.1 share/fcgilab/lighttpd.conf.in; do
+		[ -e "$DEST$PREFIX/$f" ] || fail "missing $PREFIX/$f"
+	done
+	[ -e "$DEST$SYSCONF/lighttpd/conf-available/10-fcgilab.conf" ]
+	[ -e "$DEST$UNITDIR/fcgilab-sync.service" ]
+}
+
+@test "every installed program answers --help and has a man page" {
+	for p in "$DEST$PREFIX"/bin/*; do
+		run "$p" --help
+		assert_success
+		assert_output --partial usage
+		[ -e "$DEST$PREFIX/share/man/man1/$(basename "$p").1" ] || fail "no man page for $p"
+	done
+}
+
+@test "the systemd unit runs the pool with spawn-fcgi and multiwatch" {
+	local unit=$DEST$UNITDIR/fcgilab-sync.service
+	grep -q '^ExecStart=.*spawn-fcgi -n -s .*/sync.sock -M 0660 .*multiwatch -f .*fcgilab-sync' "$unit"
+	if command -v systemd-analyze >/dev/null; then
+		# man: lookups fail outside an installed system; nothing else may.
+		run systemd-analyze verify "$unit"
+		refute_output --regexp '^(.*[^)]: |)[^C].*(rror|nknown|nvalid)'
+	fi
+}
+
+@test "the lighttpd snippet routes /wait and /cpu to the pool's socket" {
+	local port conf snippet
+	RUN=$(mktemp -d /tmp/fcgilab-run.XXXXXX)
+	# The snippet as installed, its socket directory pointed at our temp dir.
+	snippet=$RUN/10-fcgilab.conf
+	sed "s|/run/fcgilab/|$RUN/|g" "$DEST$SYSCONF/lighttpd/conf-available/10-fcgilab.conf" >"$snippet"
+	grep -q "$RUN/sync.sock" "$snippet"
+	# The pool, as the unit's ExecStart starts it (spawn-fcgi does not
+	# search PATH).
+	spawn-fcgi -n -s "$RUN/sync.sock" -M 0660 -- \
+		"$(command -v multiwatch)" -f 2 -- "$DEST$PREFIX/bin/fcgilab-sync" </dev/null >"$RUN/pool.log" 2>&1 3>&- &
+	POOL_PID=$!
+	for _ in $(seq 100); do [ -S "$RUN/sync.sock" ] && break; sleep 0.05; done
+	# A minimal site that includes the snippet, as lighty-enable-mod does.
+	port=$((20000 + RANDOM % 40000))
+	conf=$RUN/lighttpd.conf
+	cat >"$conf" <<-CONF
+		server.document-root = "$RUN"
+		server.bind = "127.0.0.1"
+		server.port = $port
+		server.errorlog = "$RUN/error.log"
+		server.modules = ( "mod_fastcgi" )
+		include "$snippet"
+	CONF
+	lighttpd -tt -f "$conf"
+	lighttpd -D -f "$conf" </dev/null >/dev/null 2>&1 3>&- &
+	LIGHTTPD_PID=$!
+	for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/cpu?n=10" && break; sleep 0.05; done
+	run curl -sS "http://127.0.0.1:$port/wait?secs=0.1"
+	assert_output '{"status":"ready","seconds":0.1}'
+	run curl -sS "http://127.0.0.1:$port/cpu?n=10"
+	assert_output '{"n":10,"result":4}'
+	# The rest of the site is not the snippet's business.
+	run curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/"
+	assert_output 403
+}
