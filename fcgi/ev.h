@@ -119,7 +119,8 @@ unsigned ev_mask(const struct ev_loop *loop, int fd);
 enum ev_result ev_del(struct ev_loop *loop, int fd);
 
 /* Unregister fd (if registered) and close it at the end of this turn.
- * A second ev_close() of the same fd in the turn is a no-op. */
+ * A second ev_close() of the same fd in the turn is a no-op. An fd
+ * outside the table is EV_EINVAL (EBADF) and is left open. */
 enum ev_result ev_close(struct ev_loop *loop, int fd);
 
 /* Call fn(d) at the end of this turn, after events and timers (FIFO).

@@ -76,7 +76,7 @@ typedef void offload_work_fn(struct offload_job *job);
 typedef void offload_done_fn(
     struct offload_job *job, enum offload_status status);
 
-/* 48 bytes on LP64. Fields are private to offload. */
+/* 40 bytes on LP64. Fields are private to offload. */
 struct offload_job {
 	struct offload_job *prev, *next; /* queue links */
 	offload_work_fn *work;

@@ -455,6 +455,7 @@ stress_work(struct offload_job *job)
 
 	for (i = 0; i < j->n; i++)
 		spin += i;
+	(void)spin;
 	j->result = j->n * 3 + 1;
 }
 
