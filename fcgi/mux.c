@@ -1,0 +1,1134 @@
+/* mux — the asynchronous FastCGI server; contract in mux.h. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cpuwork.h"
+#include "ev.h"
+#include "fcgi_codec.h"
+#include "mux.h"
+#include "offload.h"
+#include "outq.h"
+#include "tmr.h"
+
+#define READ_BUF       (64 * 1024)
+#define PARAMS_INITIAL 1024
+/* Content per STDOUT record: the largest multiple of 8 that fits. */
+#define STDOUT_CHUNK 65528
+#define RETRY_AFTER  "Retry-After: 1\r\n"
+
+enum conn_state {
+	CS_OPEN,    /* reading records, answering requests */
+	CS_CLOSING, /* no more requests: flush the output, then close */
+	CS_CLOSED,  /* gone; freed at the end of the loop turn */
+	CS__MAX
+};
+
+static const char *const conn_state_names[CS__MAX] = {
+    [CS_OPEN] = "open", [CS_CLOSING] = "closing", [CS_CLOSED] = "closed"};
+
+enum req_state {
+	RS_PARAMS,   /* BEGIN_REQUEST seen; gathering PARAMS (§5.2) */
+	RS_STDIN,    /* PARAMS complete; reading STDIN to its end (§5.3) */
+	RS_RUNNING,  /* dispatched: waiting on a timer or a thread */
+	RS_DRAINING, /* answered early; ignoring the rest of its STDIN */
+	RS__MAX
+};
+
+static const char *const req_state_names[RS__MAX] = {[RS_PARAMS] = "params",
+    [RS_STDIN] = "stdin",
+    [RS_RUNNING] = "running",
+    [RS_DRAINING] = "draining"};
+
+/* The CGI variables a request keeps (the rest of PARAMS is dropped). */
+enum var {
+	V_REQUEST_METHOD,
+	V_SCRIPT_NAME,
+	V_PATH_INFO,
+	V_QUERY_STRING,
+	V_CONTENT_LENGTH,
+	V_CONTENT_TYPE,
+	V__MAX
+};
+
+static const char *const var_names[V__MAX] = {
+    [V_REQUEST_METHOD] = "REQUEST_METHOD",
+    [V_SCRIPT_NAME] = "SCRIPT_NAME",
+    [V_PATH_INFO] = "PATH_INFO",
+    [V_QUERY_STRING] = "QUERY_STRING",
+    [V_CONTENT_LENGTH] = "CONTENT_LENGTH",
+    [V_CONTENT_TYPE] = "CONTENT_TYPE",
+};
+
+struct req;
+
+/* The offload job of a /cpu_async request. It is its own allocation so
+ * that a request whose client went away can be freed at once while a
+ * thread still counts: the job is then detached (req = NULL) and freed
+ * by its done() callback (offload.h, "Cancelling"). */
+struct cpu_task {
+	struct offload_job job;
+	struct req *req; /* NULL once detached */
+	long long n;
+	unsigned long result;
+};
+
+struct req {
+	struct req *next;
+	struct conn *conn;
+	enum req_state state;
+	uint16_t id;
+	bool keep_conn;
+	bool counted; /* in metrics' in_flight */
+	struct tmr_node timer;
+	struct cpu_task *task;
+	uint8_t *params; /* PARAMS stream while gathering, then freed */
+	size_t params_len, params_cap;
+	char *vars_block; /* one allocation holding the kept variables */
+	const char *var[V__MAX];
+	struct app_decision d;
+	size_t stdin_len;
+	uint64_t t_start; /* ms: PARAMS complete */
+};
+
+struct conn {
+	struct mux *mux;
+	struct conn *prev, *next; /* every connection, for drain and free */
+	int fd;
+	enum conn_state state;
+	struct fcgi_decoder dec;
+	struct tmr_fifo_node idle; /* queued while nothing runs */
+	struct outq out;
+	struct req *reqs;
+	unsigned nreqs, nrunning;
+	uint8_t *mgmt; /* a GET_VALUES query being gathered */
+	size_t mgmt_len;
+	uint64_t serial; /* for logs */
+	struct ev_defer free_later;
+};
+
+struct mux {
+	struct mux_config cfg;
+	struct ev_loop *loop;
+	struct offload_pool *pool;
+	struct ev_listener listener;
+	int listen_fd;
+	bool paused_at_cap;
+	bool draining;
+	struct tmr_fifo idle;
+	struct tmr_node grace;
+	struct metrics metrics;
+	struct conn conns; /* list sentinel */
+	uint64_t serial;
+	uint8_t rbuf[READ_BUF];
+};
+
+static void conn_close(struct conn *c);
+static void conn_gone(struct conn *c, const char *why);
+static void req_respond(struct req *r, int status, const char *headers,
+    const char *ctype, const char *body, size_t len);
+
+__attribute__((format(printf, 2, 3))) static void
+mux_log(const struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr,
+	    "fcgilab-mux: conn %llu (%s): ", (unsigned long long)c->serial,
+	    conn_state_names[c->state]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+mux_config_init(struct mux_config *cfg, unsigned fd_limit)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	app_config_init(&cfg->app);
+	/* Keep a few fds for the listener, logs, eventfds, the store. */
+	cfg->max_conns = fd_limit > 64 ? fd_limit - 32 : 16;
+	cfg->max_inflight = MUX_DEFAULT_MAX_INFLIGHT;
+	cfg->max_reqs_per_conn = MUX_DEFAULT_MAX_REQS_PER_CONN;
+	cfg->max_params = MUX_DEFAULT_MAX_PARAMS;
+	cfg->max_stdin = MUX_DEFAULT_MAX_STDIN;
+	cfg->max_outq = MUX_DEFAULT_MAX_OUTQ;
+	cfg->idle_timeout_ms = MUX_DEFAULT_IDLE_TIMEOUT_MS;
+	cfg->grace_ms = MUX_DEFAULT_GRACE_MS;
+}
+
+const struct metrics *
+mux_metrics(const struct mux *m)
+{
+	return &m->metrics;
+}
+
+/* --- output -------------------------------------------------------------- */
+
+/* Queue bytes for the front end; a socket error or a peer that stopped
+ * reading (queue full) ends the connection. Returns false then. */
+static bool
+conn_send(struct conn *c, const void *buf, size_t len)
+{
+	struct ev_loop *loop = c->mux->loop;
+	enum outq_result res;
+
+	if (c->state == CS_CLOSED)
+		return false;
+	res = outq_send(&c->out, c->fd, buf, len);
+	switch (res) {
+	case OUTQ_OK:
+		break;
+	case OUTQ_EFULL:
+		conn_gone(
+		    c, "the front end stopped reading (output queue full)");
+		return false;
+	case OUTQ_ENOMEM:
+		conn_gone(c, "out of memory queuing output");
+		return false;
+	case OUTQ_EIO:
+		conn_gone(c, strerror(errno));
+		return false;
+	}
+	if (outq_len(&c->out) > 0 && !(ev_mask(loop, c->fd) & EV_WRITE))
+		ev_mod(loop, c->fd, ev_mask(loop, c->fd) | EV_WRITE);
+	return true;
+}
+
+/* {END_REQUEST, id, {app_status, protocol_status}} (§5.5). */
+static bool
+send_end_request(struct conn *c, uint16_t id, uint8_t protocol_status)
+{
+	uint8_t rec[FCGI_END_REQUEST_LEN];
+	size_t n;
+
+	n = fcgi_encode_end_request(rec, sizeof(rec), id, 0, protocol_status);
+	return conn_send(c, rec, n);
+}
+
+/*
+ * The whole answer of a request as one buffer: its CGI head and body in
+ * STDOUT records (§5.3; several when over 64 KiB), the empty STDOUT that
+ * ends the stream, and END_REQUEST (§5.5). malloc'd; NULL on ENOMEM.
+ */
+static uint8_t *
+encode_answer(uint16_t id, const char *head, size_t hlen, const char *body,
+    size_t blen, size_t *outlen)
+{
+	size_t total = hlen + blen, nrec, cap, o = 0, take, from_head;
+	uint8_t *buf, pad;
+	size_t done = 0;
+
+	nrec = total / STDOUT_CHUNK + 1;
+	cap = total + nrec * (FCGI_HEADER_LEN + 7) + FCGI_HEADER_LEN +
+	    FCGI_END_REQUEST_LEN;
+	if ((buf = malloc(cap)) == NULL)
+		return NULL;
+	while (done < total) {
+		take =
+		    total - done < STDOUT_CHUNK ? total - done : STDOUT_CHUNK;
+		o += fcgi_encode_stream_header(
+		    buf + o, cap - o, FCGI_STDOUT, id, (uint16_t)take, &pad);
+		from_head =
+		    done < hlen ? (hlen - done < take ? hlen - done : take) : 0;
+		memcpy(buf + o, head + done, from_head);
+		memcpy(buf + o + from_head, body + (done + from_head - hlen),
+		    take - from_head);
+		o += take;
+		memset(buf + o, 0, pad);
+		o += pad;
+		done += take;
+	}
+	o += fcgi_encode_stream_end(buf + o, cap - o, FCGI_STDOUT, id);
+	o += fcgi_encode_end_request(
+	    buf + o, cap - o, id, 0, FCGI_REQUEST_COMPLETE);
+	*outlen = o;
+	return buf;
+}
+
+/* --- requests ------------------------------------------------------------ */
+
+static struct req *
+req_find(const struct conn *c, uint16_t id)
+{
+	struct req *r;
+
+	for (r = c->reqs; r != NULL; r = r->next)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+static void
+cpu_task_release(struct mux *m, struct cpu_task *t)
+{
+	switch (offload_cancel(m->pool, &t->job)) {
+	case OFFLOAD_CANCEL_IDLE:
+	case OFFLOAD_CANCEL_REMOVED:
+		free(t);
+		break;
+	case OFFLOAD_CANCEL_DETACHED: /* done(CANCELLED) frees it */
+		t->req = NULL;
+		break;
+	}
+}
+
+/* The one place a request is freed: its timer, its job, its buffers. */
+static void
+req_free(struct req *r)
+{
+	struct conn *c = r->conn;
+	struct mux *m = c->mux;
+	struct req **pp;
+
+	for (pp = &c->reqs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	c->nreqs--;
+	tmr_cancel(ev_timers(m->loop), &r->timer);
+	if (r->task != NULL)
+		cpu_task_release(m, r->task);
+	if (r->state == RS_RUNNING && --c->nrunning == 0 && c->state == CS_OPEN)
+		tmr_fifo_touch(&m->idle, &c->idle, ev_now(m->loop));
+	if (r->counted) /* never answered: its client went away */
+		metrics_request_end(&m->metrics, r->d.route, 0, 0);
+	free(r->params);
+	free(r->vars_block);
+	app_decision_free(&r->d);
+	free(r);
+}
+
+/* After a request's answer: free it (or keep it to drain its STDIN), and
+ * close a connection the front end does not keep (§5.1 FCGI_KEEP_CONN). */
+static void
+req_finish(struct req *r)
+{
+	struct conn *c = r->conn;
+	bool close_after = !r->keep_conn || c->mux->draining;
+
+	if (r->state == RS_STDIN || r->state == RS_PARAMS) {
+		r->state = RS_DRAINING;
+		return;
+	}
+	req_free(r);
+	if (close_after && c->nreqs == 0 && c->state == CS_OPEN) {
+		c->state = CS_CLOSING;
+		if (outq_len(&c->out) == 0)
+			conn_close(c);
+	}
+}
+
+static void
+req_respond(struct req *r, int status, const char *headers, const char *ctype,
+    const char *body, size_t len)
+{
+	struct conn *c = r->conn;
+	struct mux *m = c->mux;
+	char head[APP_HEAD_MAX];
+	size_t hlen, alen;
+	uint8_t *answer;
+
+	hlen = app_cgi_head(head, sizeof(head), status, ctype, len, headers);
+	answer =
+	    hlen ? encode_answer(r->id, head, hlen, body, len, &alen) : NULL;
+	if (answer == NULL) {
+		conn_gone(c, "out of memory building an answer");
+		return;
+	}
+	if (r->counted) {
+		r->counted = false;
+		metrics_request_end(&m->metrics, r->d.route, status,
+		    (double)(ev_now(m->loop) - r->t_start) / 1000.0);
+	}
+	if (!conn_send(c, answer, alen)) {
+		free(answer);
+		return;
+	}
+	free(answer);
+	req_finish(r);
+}
+
+static void
+req_respond_json(
+    struct req *r, int status, const char *headers, char *body, size_t len)
+{
+	if (body == NULL) {
+		req_respond(r, 500, NULL, "application/json",
+		    "{\"detail\":\"Internal Server Error\"}", 34);
+		return;
+	}
+	req_respond(r, status, headers, "application/json", body, len);
+	free(body);
+}
+
+static void
+req_respond_detail(
+    struct req *r, int status, const char *headers, const char *msg)
+{
+	size_t len;
+	char *body = app_detail_body(msg, &len);
+
+	req_respond_json(r, status, headers, body, len);
+}
+
+/* --- the work, done without blocking (and, on purpose, with) ------------ */
+
+static void
+wait_fired(struct tmr_node *node, uint64_t now, void *ctx)
+{
+	struct req *r = container_of(node, struct req, timer);
+	size_t len;
+	char *body;
+
+	(void)now;
+	(void)ctx;
+	body = app_wait_body(r->d.secs, &len);
+	req_respond_json(r, 200, NULL, body, len);
+}
+
+static void
+cpu_work(struct offload_job *job)
+{
+	struct cpu_task *t = container_of(job, struct cpu_task, job);
+
+	t->result = cpu_count_primes((unsigned long)t->n);
+}
+
+static void
+cpu_done(struct offload_job *job, enum offload_status status)
+{
+	struct cpu_task *t = container_of(job, struct cpu_task, job);
+	struct req *r = t->req;
+	size_t len;
+	char *body;
+
+	if (r == NULL || status != OFFLOAD_DONE) {
+		if (r != NULL) {
+			r->task = NULL;
+			req_respond_detail(
+			    r, 503, RETRY_AFTER, "Service Unavailable");
+		}
+		free(t);
+		return;
+	}
+	r->task = NULL;
+	body = app_cpu_body(t->n, t->result, &len);
+	free(t);
+	req_respond_json(r, 200, NULL, body, len);
+}
+
+/* Block the whole process for secs: the mistake /wait_async_blocking
+ * shows. Every other request of this mux waits with it. */
+static void
+sleep_on_loop(double secs)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void
+req_running(struct req *r)
+{
+	struct conn *c = r->conn;
+
+	r->state = RS_RUNNING;
+	if (c->nrunning++ == 0)
+		tmr_fifo_remove(&c->mux->idle, &c->idle);
+}
+
+static void
+dispatch_wait(struct req *r)
+{
+	struct mux *m = r->conn->mux;
+	uint64_t ms;
+	size_t len;
+	char *body;
+
+	if (r->d.how == APP_ON_LOOP) {
+		sleep_on_loop(r->d.secs);
+		ev_update_now(m->loop);
+		body = app_wait_body(r->d.secs, &len);
+		req_respond_json(r, 200, NULL, body, len);
+		return;
+	}
+	ms = (uint64_t)(r->d.secs * 1000.0 + 0.5);
+	tmr_node_init(&r->timer, wait_fired);
+	if (ev_timer_after(m->loop, &r->timer, ms) != TMR_OK) {
+		req_respond_detail(r, 503, RETRY_AFTER, "Service Unavailable");
+		return;
+	}
+	req_running(r);
+}
+
+static void
+dispatch_cpu(struct req *r)
+{
+	struct mux *m = r->conn->mux;
+	struct cpu_task *t;
+	size_t len;
+	char *body;
+
+	if (r->d.how == APP_ON_LOOP) {
+		body = app_cpu_body(
+		    r->d.n, cpu_count_primes((unsigned long)r->d.n), &len);
+		ev_update_now(m->loop);
+		req_respond_json(r, 200, NULL, body, len);
+		return;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		req_respond_detail(r, 500, NULL, "Internal Server Error");
+		return;
+	}
+	offload_job_init(&t->job, cpu_work, cpu_done);
+	t->req = r;
+	t->n = r->d.n;
+	if (offload_submit(m->pool, &t->job) != OFFLOAD_OK) {
+		free(t); /* the queue is full: the pool is the limit */
+		req_respond_detail(r, 503, RETRY_AFTER, "Service Unavailable");
+		return;
+	}
+	r->task = t;
+	req_running(r);
+}
+
+/* A route the server answers itself: /metrics. It is counted once its
+ * text is rendered, so the figures do not include the asking request. */
+static void
+dispatch_server(struct req *r)
+{
+	struct mux *m = r->conn->mux;
+	size_t len;
+	char *text;
+
+	if (r->d.route != APP_R_METRICS) {
+		req_respond_detail(r, 404, NULL, "Not Found");
+		return;
+	}
+	text = metrics_render(&m->metrics, &len);
+	metrics_request_begin(&m->metrics);
+	r->counted = true;
+	if (text == NULL) {
+		req_respond_detail(r, 500, NULL, "Internal Server Error");
+		return;
+	}
+	req_respond(r, 200, NULL, "text/plain; version=0.0.4; charset=utf-8",
+	    text, len);
+	free(text);
+}
+
+/* STDIN is complete: do what the app decided. */
+static void
+dispatch(struct req *r)
+{
+	struct mux *m = r->conn->mux;
+
+	if (r->d.action == APP_REPLY) {
+		req_respond(r, r->d.status, r->d.headers, "application/json",
+		    r->d.body, r->d.body_len);
+		return;
+	}
+	if (m->draining || m->metrics.in_flight >= m->cfg.max_inflight) {
+		if (!m->draining)
+			m->metrics.overloaded++;
+		req_respond_detail(r, 503, RETRY_AFTER, "Service Unavailable");
+		return;
+	}
+	if (r->d.action == APP_SERVER) {
+		dispatch_server(r);
+		return;
+	}
+	metrics_request_begin(&m->metrics);
+	r->counted = true;
+	if (r->d.action == APP_WAIT)
+		dispatch_wait(r);
+	else
+		dispatch_cpu(r);
+}
+
+/* --- reading records ----------------------------------------------------- */
+
+__attribute__((format(printf, 2, 3))) static void
+protocol_error(struct conn *c, const char *fmt, ...)
+{
+	char what[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	c->mux->metrics.protocol_errors++;
+	mux_log(c, "protocol error: %s; closing the connection", what);
+	conn_gone(c, NULL);
+}
+
+/* Keep the variables the app needs, in one allocation (§3.4 pairs). */
+static bool
+req_keep_vars(struct req *r)
+{
+	struct fcgi_span name, value, found[V__MAX] = {{NULL, 0}};
+	size_t off = 0, total = 0, o = 0;
+	enum fcgi_result res;
+	int v;
+
+	while ((res = fcgi_nvpair_next(
+	            r->params, r->params_len, &off, &name, &value)) == FCGI_OK)
+		for (v = 0; v < V__MAX; v++)
+			if (name.len == strlen(var_names[v]) &&
+			    memcmp(name.ptr, var_names[v], name.len) == 0)
+				found[v] = value;
+	if (res != FCGI_NEED_MORE)
+		return false;
+	for (v = 0; v < V__MAX; v++)
+		total += found[v].ptr ? found[v].len + 1 : 0;
+	if (total > 0 && (r->vars_block = malloc(total)) == NULL)
+		return false;
+	for (v = 0; v < V__MAX; v++) {
+		if (found[v].ptr == NULL)
+			continue;
+		memcpy(r->vars_block + o, found[v].ptr, found[v].len);
+		r->vars_block[o + found[v].len] = '\0';
+		r->var[v] = r->vars_block + o;
+		o += found[v].len + 1;
+	}
+	return true;
+}
+
+static void
+on_params_end(struct conn *c, struct req *r)
+{
+	struct mux *m = c->mux;
+	struct app_request areq;
+
+	if (!req_keep_vars(r)) {
+		protocol_error(c, "malformed name-value pairs in PARAMS");
+		return;
+	}
+	free(r->params);
+	r->params = NULL;
+	r->params_len = r->params_cap = 0;
+	r->t_start = ev_now(m->loop);
+	r->state = RS_STDIN;
+	areq.method = r->var[V_REQUEST_METHOD];
+	areq.script_name = r->var[V_SCRIPT_NAME];
+	areq.path_info = r->var[V_PATH_INFO];
+	areq.query = r->var[V_QUERY_STRING];
+	if (app_decide(&m->cfg.app, APP_SRV_MUX, &areq, &r->d) != 0)
+		req_respond_detail(r, 500, NULL, "Internal Server Error");
+}
+
+static bool
+params_append(struct conn *c, struct req *r, const struct fcgi_span *data)
+{
+	size_t need = r->params_len + data->len, cap;
+	uint8_t *p;
+
+	if (need > c->mux->cfg.max_params) {
+		protocol_error(c, "PARAMS larger than --max-params");
+		return false;
+	}
+	if (need > r->params_cap) {
+		cap = r->params_cap ? r->params_cap : PARAMS_INITIAL;
+		while (cap < need)
+			cap *= 2;
+		if ((p = realloc(r->params, cap)) == NULL) {
+			conn_gone(c, "out of memory gathering PARAMS");
+			return false;
+		}
+		r->params = p;
+		r->params_cap = cap;
+	}
+	memcpy(r->params + r->params_len, data->ptr, data->len);
+	r->params_len = need;
+	return true;
+}
+
+static void
+on_begin(struct conn *c, const struct fcgi_event *ev)
+{
+	struct req *r;
+
+	if (req_find(c, ev->request_id) != NULL) {
+		protocol_error(c, "BEGIN_REQUEST for an active request id");
+		return;
+	}
+	if (ev->role != FCGI_RESPONDER ||
+	    c->nreqs >= c->mux->cfg.max_reqs_per_conn) {
+		/* §5.5: reject the request, keep the connection */
+		send_end_request(c, ev->request_id,
+		    ev->role != FCGI_RESPONDER ? FCGI_UNKNOWN_ROLE
+		                               : FCGI_OVERLOADED);
+		if (!(ev->flags & FCGI_KEEP_CONN) && c->nreqs == 0 &&
+		    c->state == CS_OPEN) {
+			c->state = CS_CLOSING;
+			if (outq_len(&c->out) == 0)
+				conn_close(c);
+		}
+		return;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		conn_gone(c, "out of memory for a request");
+		return;
+	}
+	r->conn = c;
+	r->id = ev->request_id;
+	r->keep_conn = ev->flags & FCGI_KEEP_CONN;
+	r->state = RS_PARAMS;
+	tmr_node_init(&r->timer, wait_fired);
+	r->next = c->reqs;
+	c->reqs = r;
+	c->nreqs++;
+}
+
+static void
+on_stdin(struct conn *c, struct req *r, const struct fcgi_event *ev)
+{
+	struct mux *m = c->mux;
+
+	if (r->state == RS_DRAINING) { /* answered already: discard */
+		if (ev->type == FCGI_EV_STDIN_END)
+			req_finish(r);
+		return;
+	}
+	if (r->state != RS_STDIN) {
+		protocol_error(c, "STDIN for request %u in state %s", r->id,
+		    req_state_names[r->state]);
+		return;
+	}
+	if (ev->type == FCGI_EV_STDIN_END) {
+		dispatch(r);
+		return;
+	}
+	r->stdin_len += ev->data.len;
+	if (tmr_fifo_queued(&c->idle)) /* uploading is activity */
+		tmr_fifo_touch(&m->idle, &c->idle, ev_now(m->loop));
+	if (r->stdin_len > m->cfg.max_stdin)
+		req_respond_detail(r, 413, NULL, "Content Too Large");
+}
+
+static void
+on_get_values(struct conn *c, const struct fcgi_event *ev)
+{
+	struct fcgi_mgmt_values v;
+	uint8_t out[FCGI_HEADER_LEN + 128], *p;
+	size_t n;
+
+	if (ev->data.len > 0) {
+		if ((p = realloc(c->mgmt, c->mgmt_len + ev->data.len)) ==
+		    NULL) {
+			conn_gone(c, "out of memory for GET_VALUES");
+			return;
+		}
+		c->mgmt = p;
+		memcpy(c->mgmt + c->mgmt_len, ev->data.ptr, ev->data.len);
+		c->mgmt_len += ev->data.len;
+	}
+	if (!ev->last)
+		return;
+	v.max_conns = c->mux->cfg.max_conns;
+	v.max_reqs = c->mux->cfg.max_inflight;
+	v.mpxs_conns = true;
+	if (fcgi_encode_get_values_result(
+	        out, sizeof(out), c->mgmt, c->mgmt_len, &v, &n) != FCGI_OK) {
+		protocol_error(c, "malformed GET_VALUES");
+		return;
+	}
+	free(c->mgmt);
+	c->mgmt = NULL;
+	c->mgmt_len = 0;
+	conn_send(c, out, n);
+}
+
+static void
+on_abort(struct conn *c, struct req *r)
+{
+	uint16_t id = r->id;
+
+	/* §5.4: the application answers with END_REQUEST. The request's
+	 * client is gone: free it now (req_free counts it as aborted). */
+	req_free(r);
+	send_end_request(c, id, FCGI_REQUEST_COMPLETE);
+}
+
+/* A record of one request. Records for an id that is not active are a
+ * protocol error, except a late ABORT_REQUEST, which can cross our answer
+ * (§5.4). DATA belongs to the FILTER role, which we refuse (§6.4). */
+static void
+on_request_event(struct conn *c, const struct fcgi_event *ev)
+{
+	struct req *r = req_find(c, ev->request_id);
+	bool params =
+	    ev->type == FCGI_EV_PARAMS || ev->type == FCGI_EV_PARAMS_END;
+
+	if (r == NULL) {
+		if (ev->type != FCGI_EV_ABORT_REQUEST)
+			protocol_error(c, "%s for inactive request id %u",
+			    fcgi_event_name(ev->type), ev->request_id);
+		return;
+	}
+	if (ev->type == FCGI_EV_ABORT_REQUEST)
+		on_abort(c, r);
+	else if (params && r->state != RS_PARAMS)
+		protocol_error(c, "PARAMS for request %u in state %s", r->id,
+		    req_state_names[r->state]);
+	else if (ev->type == FCGI_EV_PARAMS_END)
+		on_params_end(c, r);
+	else if (ev->type == FCGI_EV_PARAMS)
+		params_append(c, r, &ev->data);
+	else if (ev->type == FCGI_EV_STDIN || ev->type == FCGI_EV_STDIN_END)
+		on_stdin(c, r, ev);
+	else
+		protocol_error(
+		    c, "%s for a responder", fcgi_event_name(ev->type));
+}
+
+static void
+on_event(struct conn *c, const struct fcgi_event *ev)
+{
+	uint8_t rec[FCGI_UNKNOWN_TYPE_LEN];
+
+	switch (ev->type) {
+	case FCGI_EV_BEGIN_REQUEST:
+		on_begin(c, ev);
+		return;
+	case FCGI_EV_GET_VALUES:
+		on_get_values(c, ev);
+		return;
+	case FCGI_EV_UNKNOWN_TYPE: /* §4.2 */
+		conn_send(c, rec,
+		    fcgi_encode_unknown_type(
+		        rec, sizeof(rec), ev->unknown_type));
+		return;
+	case FCGI_EV_ABORT_REQUEST:
+	case FCGI_EV_PARAMS:
+	case FCGI_EV_PARAMS_END:
+	case FCGI_EV_STDIN:
+	case FCGI_EV_STDIN_END:
+	case FCGI_EV_DATA:
+	case FCGI_EV_DATA_END:
+	case FCGI_EV__MAX:
+		on_request_event(c, ev);
+		return;
+	}
+}
+
+static void
+conn_feed(struct conn *c, const uint8_t *p, size_t len)
+{
+	enum fcgi_result res;
+	struct fcgi_event ev;
+	size_t n;
+
+	while (len > 0 && c->state == CS_OPEN) {
+		n = fcgi_decode(&c->dec, p, len, &ev, &res);
+		p += n;
+		len -= n;
+		switch (res) {
+		case FCGI_OK:
+			on_event(c, &ev);
+			break;
+		case FCGI_NEED_MORE:
+			return;
+		case FCGI_EPROTO:
+		case FCGI_ETOOBIG:
+		case FCGI_RESULT__MAX:
+			protocol_error(c, "%s", fcgi_result_name(res));
+			return;
+		}
+	}
+}
+
+/* --- connections --------------------------------------------------------- */
+
+static void
+conn_read(struct conn *c)
+{
+	struct mux *m = c->mux;
+	ssize_t n;
+
+	n = read(c->fd, m->rbuf, sizeof(m->rbuf));
+	if (n > 0) {
+		conn_feed(c, m->rbuf, (size_t)n);
+		return;
+	}
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	/* EOF or reset: the front end closed the connection, or (lighttpd
+	 * with tcp-fin-propagate) passed on its client's FIN: either way
+	 * nobody is left to answer. */
+	conn_gone(c, n == 0 ? "EOF from the front end" : strerror(errno));
+}
+
+static void
+conn_write(struct conn *c)
+{
+	struct ev_loop *loop = c->mux->loop;
+
+	if (outq_flush(&c->out, c->fd) != OUTQ_OK) {
+		conn_gone(c, strerror(errno));
+		return;
+	}
+	if (outq_len(&c->out) > 0)
+		return;
+	if (c->state == CS_CLOSING) {
+		conn_close(c);
+		return;
+	}
+	ev_mod(loop, c->fd, ev_mask(loop, c->fd) & ~EV_WRITE);
+}
+
+static void
+on_conn_io(struct ev_loop *loop, int fd, unsigned events, void *data)
+{
+	struct conn *c = data;
+
+	(void)loop;
+	(void)fd;
+	if (events & EV_WRITE)
+		conn_write(c);
+	if (c->state == CS_OPEN && (events & (EV_READ | EV_HUP | EV_ERR)))
+		conn_read(c);
+	else if (c->state == CS_CLOSING && (events & (EV_HUP | EV_ERR)))
+		conn_gone(c, "hang-up while closing");
+}
+
+static void
+conn_free_later(struct ev_defer *d)
+{
+	struct conn *c = container_of(d, struct conn, free_later);
+
+	free(c);
+}
+
+/* The one place a connection ends: its requests, fd, queue, timers. */
+static void
+conn_close(struct conn *c)
+{
+	struct mux *m = c->mux;
+
+	if (c->state == CS_CLOSED)
+		return;
+	while (c->reqs != NULL)
+		req_free(c->reqs);
+	if (m->cfg.verbose)
+		mux_log(c, "closed");
+	c->state = CS_CLOSED;
+	tmr_fifo_remove(&m->idle, &c->idle);
+	outq_clear(&c->out);
+	free(c->mgmt);
+	c->mgmt = NULL;
+	ev_close(m->loop, c->fd);
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	metrics_conn_close(&m->metrics);
+	ev_defer(m->loop, &c->free_later, conn_free_later);
+	if (m->paused_at_cap && m->metrics.conns_open < m->cfg.max_conns) {
+		m->paused_at_cap = false;
+		ev_listener_resume(m->loop, &m->listener);
+	}
+}
+
+/* The front end is gone (or misbehaved): nobody is left to answer. */
+static void
+conn_gone(struct conn *c, const char *why)
+{
+	if (c->state == CS_CLOSED)
+		return;
+	if (why != NULL && (c->mux->cfg.verbose || c->nrunning > 0))
+		mux_log(c, "%s; dropping %u request(s)", why, c->nreqs);
+	conn_close(c);
+}
+
+static void
+idle_expired(struct tmr_fifo_node *node, uint64_t now, void *ctx)
+{
+	struct conn *c = container_of(node, struct conn, idle);
+
+	(void)now;
+	(void)ctx;
+	if (c->mux->cfg.verbose)
+		mux_log(c, "idle timeout");
+	conn_close(c);
+}
+
+/* FCGI_WEB_SERVER_ADDRS: in TCP mode, only these peers may connect (the
+ * convention libfcgi follows). Unix sockets are not filtered. */
+static bool
+peer_allowed(int fd)
+{
+	const char *list = getenv("FCGI_WEB_SERVER_ADDRS");
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char addr[INET6_ADDRSTRLEN], *copy, *tok, *save;
+	bool ok = false;
+
+	if (list == NULL || *list == '\0')
+		return true;
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+		return false;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr,
+		    sizeof(addr));
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    addr, sizeof(addr));
+	else
+		return true;
+	if ((copy = strdup(list)) == NULL)
+		return false;
+	for (tok = strtok_r(copy, ", ", &save); tok != NULL && !ok;
+	     tok = strtok_r(NULL, ", ", &save))
+		ok = strcmp(tok, addr) == 0;
+	free(copy);
+	return ok;
+}
+
+static void
+on_accept(struct ev_loop *loop, int fd, void *data)
+{
+	struct mux *m = data;
+	struct conn *c;
+
+	if (!peer_allowed(fd) || (c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd); /* not registered yet: a plain close is right */
+		return;
+	}
+	c->mux = m;
+	c->fd = fd;
+	c->serial = ++m->serial;
+	c->state = CS_OPEN;
+	fcgi_decoder_init(&c->dec);
+	outq_init(&c->out, m->cfg.max_outq);
+	tmr_fifo_node_init(&c->idle);
+	if (ev_add(loop, fd, EV_READ, on_conn_io, c) != EV_OK) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = &m->conns;
+	c->prev = m->conns.prev;
+	m->conns.prev->next = c;
+	m->conns.prev = c;
+	metrics_conn_open(&m->metrics);
+	tmr_fifo_touch(&m->idle, &c->idle, ev_now(loop));
+	if (m->metrics.conns_open >= m->cfg.max_conns && !m->paused_at_cap) {
+		m->paused_at_cap = true;
+		ev_listener_pause(loop, &m->listener, 0);
+	}
+}
+
+static void
+on_offload(struct ev_loop *loop, int fd, unsigned events, void *data)
+{
+	struct mux *m = data;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	offload_drain(m->pool);
+}
+
+/* --- life cycle ---------------------------------------------------------- */
+
+struct mux *
+mux_new(const struct mux_config *cfg, struct ev_loop *loop, int listen_fd,
+    struct offload_pool *pool)
+{
+	struct mux *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	m->cfg = *cfg;
+	m->loop = loop;
+	m->pool = pool;
+	m->listen_fd = listen_fd;
+	m->conns.next = m->conns.prev = &m->conns;
+	metrics_init(&m->metrics);
+	tmr_fifo_init(&m->idle, cfg->idle_timeout_ms, idle_expired);
+	if (tmr_fifo_attach(&m->idle, ev_timers(loop)) != TMR_OK ||
+	    ev_add(loop, offload_fd(pool), EV_READ, on_offload, m) != EV_OK)
+		goto fail;
+	if (ev_listener_start(
+	        loop, &m->listener, listen_fd, 100, on_accept, m) != EV_OK) {
+		ev_del(loop, offload_fd(pool));
+		goto fail;
+	}
+	return m;
+fail:
+	tmr_fifo_fini(&m->idle);
+	free(m);
+	return NULL;
+}
+
+static void
+grace_over(struct tmr_node *node, uint64_t now, void *ctx)
+{
+	struct mux *m = container_of(node, struct mux, grace);
+	struct conn *c, *next;
+
+	(void)now;
+	(void)ctx;
+	for (c = m->conns.next; c != &m->conns; c = next) {
+		next = c->next;
+		conn_gone(c, "the grace period is over");
+	}
+}
+
+void
+mux_drain(struct mux *m)
+{
+	struct conn *c, *next;
+
+	if (m->draining)
+		return;
+	m->draining = true;
+	ev_listener_stop(m->loop, &m->listener);
+	ev_close(m->loop, m->listen_fd); /* new connects are refused now */
+	m->listen_fd = -1;
+	/* Connections with nothing in hand go now; the others when done. */
+	for (c = m->conns.next; c != &m->conns; c = next) {
+		next = c->next;
+		if (c->nreqs == 0 && c->state == CS_OPEN)
+			conn_close(c);
+	}
+	tmr_node_init(&m->grace, grace_over);
+	ev_timer_after(m->loop, &m->grace, m->cfg.grace_ms);
+}
+
+int
+mux_done(const struct mux *m)
+{
+	return m->draining && m->conns.next == &m->conns;
+}
+
+void
+mux_free(struct mux *m)
+{
+	while (m->conns.next != &m->conns)
+		conn_close(m->conns.next);
+	tmr_cancel(ev_timers(m->loop), &m->grace);
+	if (m->listen_fd >= 0) {
+		ev_listener_stop(m->loop, &m->listener);
+		ev_close(m->loop, m->listen_fd);
+	}
+	ev_del(m->loop, offload_fd(m->pool));
+	tmr_fifo_fini(&m->idle);
+	free(m);
+}

@@ -1,0 +1,137 @@
+/* outq — a connection's output queue; contract in outq.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "outq.h"
+
+/* Chunks are sized to what they hold: queued output is rare and small for
+ * most requests, large only for streams, whose producers cap it. */
+struct outq_chunk {
+	struct outq_chunk *next;
+	size_t len, off; /* data[off..len) is still to write */
+	unsigned char data[];
+};
+
+#define OUTQ_IOV 16
+
+void
+outq_init(struct outq *q, size_t limit)
+{
+	q->head = q->tail = NULL;
+	q->len = 0;
+	q->limit = limit;
+}
+
+void
+outq_clear(struct outq *q)
+{
+	struct outq_chunk *c, *next;
+
+	for (c = q->head; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	q->head = q->tail = NULL;
+	q->len = 0;
+}
+
+size_t
+outq_len(const struct outq *q)
+{
+	return q->len;
+}
+
+static enum outq_result
+append(struct outq *q, const unsigned char *buf, size_t len)
+{
+	struct outq_chunk *c;
+
+	if (len == 0)
+		return OUTQ_OK;
+	if (len > q->limit - q->len)
+		return OUTQ_EFULL;
+	if ((c = malloc(sizeof(*c) + len)) == NULL)
+		return OUTQ_ENOMEM;
+	c->next = NULL;
+	c->len = len;
+	c->off = 0;
+	memcpy(c->data, buf, len);
+	if (q->tail != NULL)
+		q->tail->next = c;
+	else
+		q->head = c;
+	q->tail = c;
+	q->len += len;
+	return OUTQ_OK;
+}
+
+enum outq_result
+outq_send(struct outq *q, int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	ssize_t n;
+
+	if (q->head == NULL) {
+		while (len > 0) {
+			/* MSG_NOSIGNAL: a vanished peer is EPIPE, not a signal
+			 */
+			n = send(fd, p, len, MSG_NOSIGNAL);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+			if (n < 0 && errno == ENOTSOCK)
+				n = write(fd, p, len); /* pipes in tests */
+			if (n < 0)
+				return OUTQ_EIO;
+			p += n;
+			len -= (size_t)n;
+		}
+	}
+	return append(q, p, len);
+}
+
+enum outq_result
+outq_flush(struct outq *q, int fd)
+{
+	struct iovec iov[OUTQ_IOV];
+	struct outq_chunk *c;
+	ssize_t n;
+	size_t left;
+	int i;
+
+	while (q->head != NULL) {
+		for (i = 0, c = q->head; c != NULL && i < OUTQ_IOV;
+		     c = c->next, i++) {
+			iov[i].iov_base = c->data + c->off;
+			iov[i].iov_len = c->len - c->off;
+		}
+		n = writev(fd, iov, i);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return OUTQ_OK;
+		if (n < 0)
+			return OUTQ_EIO;
+		q->len -= (size_t)n;
+		for (left = (size_t)n; left > 0 && q->head != NULL;) {
+			c = q->head;
+			if (left < c->len - c->off) {
+				c->off += left;
+				break;
+			}
+			left -= c->len - c->off;
+			q->head = c->next;
+			free(c);
+		}
+		if (q->head == NULL)
+			q->tail = NULL;
+	}
+	return OUTQ_OK;
+}
