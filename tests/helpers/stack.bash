@@ -85,11 +85,13 @@ between() {
 	awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'
 }
 
-# concurrent N PATH: N requests at once; waits for all; prints their codes.
+# concurrent N PATH [curl args…]: N requests at once; waits for all;
+# prints their status codes (000 for none).
 concurrent() {
 	local n=$1 path=$2 i
+	shift 2
 	for ((i = 0; i < n; i++)); do
-		curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 "$BASE$path" &
+		curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 "$@" "$BASE$path" &
 	done
 	wait
 }
