@@ -508,8 +508,8 @@ dispatch_cpu(struct req *r)
 	req_running(r);
 }
 
-/* A route the server answers itself: /metrics. It is counted once its
- * text is rendered, so the figures do not include the asking request. */
+/* A route the server answers itself: /metrics. The figures leave out
+ * the asking request itself. */
 static void
 dispatch_server(struct req *r)
 {
@@ -521,9 +521,9 @@ dispatch_server(struct req *r)
 		req_respond_detail(r, 404, NULL, "Not Found");
 		return;
 	}
+	m->metrics.in_flight--;
 	text = metrics_render(&m->metrics, &len);
-	metrics_request_begin(&m->metrics);
-	r->counted = true;
+	m->metrics.in_flight++;
 	if (text == NULL) {
 		req_respond_detail(r, 500, NULL, "Internal Server Error");
 		return;
@@ -544,19 +544,16 @@ dispatch(struct req *r)
 		    r->d.body, r->d.body_len);
 		return;
 	}
-	if (m->draining || m->metrics.in_flight >= m->cfg.max_inflight) {
+	/* in_flight counts this request too (since its PARAMS ended) */
+	if (m->draining || m->metrics.in_flight > m->cfg.max_inflight) {
 		if (!m->draining)
 			m->metrics.overloaded++;
 		req_respond_detail(r, 503, RETRY_AFTER, "Service Unavailable");
 		return;
 	}
-	if (r->d.action == APP_SERVER) {
+	if (r->d.action == APP_SERVER)
 		dispatch_server(r);
-		return;
-	}
-	metrics_request_begin(&m->metrics);
-	r->counted = true;
-	if (r->d.action == APP_WAIT)
+	else if (r->d.action == APP_WAIT)
 		dispatch_wait(r);
 	else
 		dispatch_cpu(r);
@@ -625,6 +622,10 @@ on_params_end(struct conn *c, struct req *r)
 	r->params_len = r->params_cap = 0;
 	r->t_start = ev_now(m->loop);
 	r->state = RS_STDIN;
+	/* In flight from now until answered, or dropped with its client:
+	 * every request counts, whatever its answer. */
+	metrics_request_begin(&m->metrics);
+	r->counted = true;
 	areq.method = r->var[V_REQUEST_METHOD];
 	areq.script_name = r->var[V_SCRIPT_NAME];
 	areq.path_info = r->var[V_PATH_INFO];
