@@ -410,6 +410,28 @@ setup_output(const struct opts *o, struct sm_report *r)
 	}
 }
 
+static void
+fill_params(const struct opts *o, const struct plan *pl,
+    const struct smr_info *info, struct sm_report *rep, struct sm_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->addrs = pl->addrs;
+	p->naddrs = pl->naddrs;
+	p->head = pl->head;
+	p->head_len = strlen(pl->head);
+	p->tail = pl->tail;
+	p->tail_len = strlen(pl->tail);
+	p->secs = pl->secs;
+	p->count = o->count;
+	p->concurrency = info->concurrency;
+	p->timeout = o->timeout;
+	p->keepalive = o->keepalive;
+	p->body_max = BODY_MAX;
+	p->on_result = smr_on_result;
+	p->on_progress = rep->tty != NULL ? smr_on_progress : NULL;
+	p->arg = rep;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -427,22 +449,7 @@ main(int argc, char **argv)
 	check_fds(info.concurrency);
 	smr_init(&rep, &info);
 	setup_output(&o, &rep);
-	memset(&p, 0, sizeof(p));
-	p.addrs = pl.addrs;
-	p.naddrs = pl.naddrs;
-	p.head = pl.head;
-	p.head_len = strlen(pl.head);
-	p.tail = pl.tail;
-	p.tail_len = strlen(pl.tail);
-	p.secs = pl.secs;
-	p.count = o.count;
-	p.concurrency = info.concurrency;
-	p.timeout = o.timeout;
-	p.keepalive = o.keepalive;
-	p.body_max = BODY_MAX;
-	p.on_result = smr_on_result;
-	p.on_progress = rep.tty != NULL ? smr_on_progress : NULL;
-	p.arg = &rep;
+	fill_params(&o, &pl, &info, &rep, &p);
 	if (rep.lines)
 		smr_header(&rep);
 	if (sm_run(&p, &rep.wall, err) != SM_RUN_OK) {
@@ -451,10 +458,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	smr_progress_clear(&rep);
-	if (o.json)
-		smr_summary_json(&rep, stdout);
-	else
-		smr_summary_text(&rep);
+	if (o.json ? smr_summary_json(&rep, stdout) != 0
+	           : (smr_summary_text(&rep), 0))
+		fputs("send_many: could not write the JSON summary\n", stderr);
 	status = rep.ok == o.count ? 0 : 1;
 	if (rep.csv != NULL && fclose(rep.csv) != 0) {
 		fprintf(stderr, "send_many: writing '%s' failed\n", o.csv);

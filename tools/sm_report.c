@@ -159,7 +159,8 @@ smr_header(struct sm_report *r)
 {
 	const struct smr_info *in = r->info;
 
-	fprintf(r->out, "send_many: %zu requests to %s, ", in->count, in->url);
+	fprintf(r->out, "send_many: %zu request%s to %s, ", in->count,
+	    in->count == 1 ? "" : "s", in->url);
 	if (in->unlimited)
 		fputs("all at once", r->out);
 	else
@@ -236,8 +237,8 @@ smr_summary_text(struct sm_report *r)
 	double sum = 0, max = 0;
 	size_t i;
 
-	fprintf(r->out, "summary: %zu requests, %zu ok (2xx), %zu failed\n",
-	    in->count, r->ok, in->count - r->ok);
+	fprintf(r->out, "summary: %zu request%s, %zu ok (2xx), %zu failed\n",
+	    in->count, in->count == 1 ? "" : "s", r->ok, in->count - r->ok);
 	fprintf(r->out, "wall %s, %.1f requests/s\n", dur(r->wall, w),
 	    r->wall > 0 ? (double)r->done / r->wall : 0.0);
 	summary_latency(r);
@@ -309,6 +310,15 @@ json_secs(struct sm_report *r)
 	    in->secs_text, "sum", sum, "max", max);
 }
 
+/* The seed only means something for a random range. */
+static json_t *
+seed_json(const struct smr_info *in)
+{
+	if (in->secs == NULL || strcmp(in->secs_mode, "range") != 0)
+		return json_null();
+	return json_integer((json_int_t)in->seed);
+}
+
 int
 smr_summary_json(struct sm_report *r, FILE *f)
 {
@@ -316,13 +326,13 @@ smr_summary_json(struct sm_report *r, FILE *f)
 	json_t *o;
 	int rc;
 
-	o = json_pack("{s:s, s:I, s:I, s:b, s:b, s:o, s:I, s:b, s:f, s:f, "
+	o = json_pack("{s:s, s:I, s:I, s:b, s:b, s:o, s:o, s:b, s:f, s:f, "
 	              "s:f, s:I, s:I, s:I, s:o, s:o, s:o}",
 	    "url", in->url, "count", (json_int_t)in->count, "concurrency",
 	    (json_int_t)in->concurrency, "all_at_once", in->unlimited,
 	    "keepalive", in->keepalive, "secs", json_secs(r), "seed",
-	    (json_int_t)in->seed, "seed_given", in->seed_given, "timeout",
-	    in->timeout, "wall", r->wall, "requests_per_sec",
+	    seed_json(in), "seed_given", in->seed_given, "timeout", in->timeout,
+	    "wall", r->wall, "requests_per_sec",
 	    r->wall > 0 ? (double)r->done / r->wall : 0.0, "completed",
 	    (json_int_t)r->done, "ok", (json_int_t)r->ok, "failed",
 	    (json_int_t)(in->count - r->ok), "errors", json_counts(r, false),
