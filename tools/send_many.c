@@ -1,0 +1,476 @@
+/*
+ * send_many — the lesson's client as a real tool: COUNT concurrent GETs of
+ * URL?secs=S, each result printed as it completes, then a summary.
+ *
+ * This file only wires things together: options (a usage error is one
+ * line on stderr and exit 2), name resolution, the fd limit, the request
+ * text; sm_run does the I/O, sm_report the printing.
+ * Exit status: 0 when every request got a 2xx, 1 otherwise, 2 for usage.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rng.h"
+#include "secs.h"
+#include "sm_report.h"
+#include "sm_run.h"
+#include "url.h"
+
+#define COUNT_MAX    10000000 /* 8 bytes of secs + 8 of latency each */
+#define CONC_MAX     1000000
+#define FD_RESERVE   16 /* stdio, epoll, the CSV file, resolver, slack */
+#define ADDRS_MAX    8
+#define BODY_MAX     ((uint64_t)4 << 30) /* counted, never stored */
+#define DEFAULT_URL  "http://localhost:8000/wait"
+#define DEFAULT_SECS "1..10"
+#define URL_SECS_MAX 32
+
+struct opts {
+	const char *url;
+	size_t count, concurrency; /* concurrency 0: all at once */
+	const char *secs_text;     /* NULL: not given */
+	bool no_secs, keepalive, quiet, json, seed_given;
+	uint64_t seed;
+	double timeout;
+	const char *csv;
+};
+
+static const char usage_text[] =
+    "usage: send_many [options] [URL]\n"
+    "Send COUNT concurrent GET requests to URL?secs=S and print each result\n"
+    "as it completes, then a summary (the lesson's send_many.py, in C).\n"
+    "\n"
+    "  URL               default " DEFAULT_URL "\n"
+    "  -n, --count N     requests to send (default 100)\n"
+    "  -c, --concurrency C  connections at once (default: all at once)\n"
+    "      --secs A..B   random secs per request, integers if A and B are,\n"
+    "                    else 2 decimals (default " DEFAULT_SECS ")\n"
+    "      --secs S      the same secs for every request\n"
+    "      --no-secs     send URL as is (static files, /)\n"
+    "      --seed N      seed of the secs sequence, as Python's "
+    "random.seed(N)\n"
+    "                    (default: random, printed)\n"
+    "      --timeout T   seconds per request from its intended start "
+    "(default 60)\n"
+    "      --keepalive   reuse connections when -c < -n (HTTP/1.1 "
+    "keep-alive)\n"
+    "  -q, --quiet       print the summary only\n"
+    "      --json        print only a JSON summary on stdout\n"
+    "      --csv FILE    write one row per request to FILE\n"
+    "  -h, --help        this text;  -V, --version  the version\n"
+    "\n"
+    "Latency is measured from each request's intended start. Exit status:\n"
+    "0 when every request got a 2xx, 1 otherwise, 2 for usage errors.\n";
+
+__attribute__((format(printf, 1, 2), noreturn)) static void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("send_many: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see send_many --help)\n", stderr);
+	exit(2);
+}
+
+/* A whole number in [min, max], or a usage error naming the option. */
+static uint64_t
+parse_uint(const char *opt, const char *s, uint64_t min, uint64_t max)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	for (p = s; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			break;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (p == s || *p != '\0' || v < min || v > max)
+		usage_error(
+		    "%s needs a whole number from %llu to %llu, not '%s'", opt,
+		    (unsigned long long)min, (unsigned long long)max, s);
+	return v;
+}
+
+static double
+parse_timeout(const char *s)
+{
+	double v;
+	int point;
+
+	if (secs_parse_value(s, strlen(s), &v, &point) != SECS_OK || v <= 0)
+		usage_error(
+		    "--timeout needs a number of seconds > 0 and <= 86400, "
+		    "not '%s'",
+		    s);
+	return v;
+}
+
+enum {
+	OPT_SECS = 256,
+	OPT_NO_SECS,
+	OPT_SEED,
+	OPT_TIMEOUT,
+	OPT_KEEPALIVE,
+	OPT_JSON,
+	OPT_CSV
+};
+
+static const struct option long_opts[] = {
+    {"count", required_argument, NULL, 'n'},
+    {"concurrency", required_argument, NULL, 'c'},
+    {"secs", required_argument, NULL, OPT_SECS},
+    {"no-secs", no_argument, NULL, OPT_NO_SECS},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"keepalive", no_argument, NULL, OPT_KEEPALIVE},
+    {"quiet", no_argument, NULL, 'q'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void
+one_opt(struct opts *o, int ch, const char *arg)
+{
+	switch (ch) {
+	case 'n':
+		o->count = parse_uint("-n", arg, 1, COUNT_MAX);
+		break;
+	case 'c':
+		o->concurrency = parse_uint("-c", arg, 1, CONC_MAX);
+		break;
+	case OPT_SECS:
+		o->secs_text = arg;
+		break;
+	case OPT_NO_SECS:
+		o->no_secs = true;
+		break;
+	case OPT_SEED:
+		o->seed = parse_uint("--seed", arg, 0, INT64_MAX);
+		o->seed_given = true;
+		break;
+	case OPT_TIMEOUT:
+		o->timeout = parse_timeout(arg);
+		break;
+	case OPT_KEEPALIVE:
+		o->keepalive = true;
+		break;
+	case 'q':
+		o->quiet = true;
+		break;
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_CSV:
+		o->csv = arg;
+		break;
+	case 'h':
+		fputs(usage_text, stdout);
+		exit(0);
+	case 'V':
+		printf("send_many (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		exit(0);
+	default:
+		usage_error("unknown option");
+	}
+}
+
+static void
+parse_args(int argc, char **argv, struct opts *o)
+{
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->url = DEFAULT_URL;
+	o->count = 100;
+	o->timeout = 60;
+	opterr = 0;
+	while (
+	    (ch = getopt_long(argc, argv, ":n:c:qhV", long_opts, NULL)) != -1) {
+		if (ch == '?')
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		if (ch == ':')
+			usage_error(
+			    "option '%s' needs a value", argv[optind - 1]);
+		one_opt(o, ch, optarg);
+	}
+	if (argc - optind > 1)
+		usage_error("one URL at most, got '%s' and '%s'", argv[optind],
+		    argv[optind + 1]);
+	if (argc - optind == 1)
+		o->url = argv[optind];
+	if (o->no_secs && o->secs_text != NULL)
+		usage_error("--secs and --no-secs exclude each other");
+}
+
+/* Resolve once, at start; a failure is a usage error (exit 2). */
+static size_t
+resolve(const struct url *u, struct sm_addr *addrs)
+{
+	struct addrinfo hints, *res, *ai;
+	size_t n = 0;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | (u->ipv6 ? AI_NUMERICHOST : 0);
+	rc = getaddrinfo(u->host, u->port_text, &hints, &res);
+	if (rc != 0) {
+		fprintf(stderr, "send_many: cannot resolve host '%s': %s\n",
+		    u->host, gai_strerror(rc));
+		exit(2);
+	}
+	for (ai = res; ai != NULL && n < ADDRS_MAX; ai = ai->ai_next) {
+		if (ai->ai_addrlen > sizeof(addrs[n].ss))
+			continue;
+		memcpy(&addrs[n].ss, ai->ai_addr, ai->ai_addrlen);
+		addrs[n++].len = ai->ai_addrlen;
+	}
+	freeaddrinfo(res);
+	if (n == 0) {
+		fprintf(
+		    stderr, "send_many: host '%s' has no address\n", u->host);
+		exit(2);
+	}
+	return n;
+}
+
+/* Raise the soft fd limit to the hard one and check conns fit. */
+static void
+check_fds(size_t conns)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur != RLIM_INFINITY && conns + FD_RESERVE > rl.rlim_cur) {
+		fprintf(stderr,
+		    "send_many: %zu connections at once need %zu file "
+		    "descriptors but the limit is %llu (ulimit -Hn); lower "
+		    "-c\n",
+		    conns, conns + FD_RESERVE, (unsigned long long)rl.rlim_cur);
+		exit(2);
+	}
+}
+
+static uint64_t
+random_seed(void)
+{
+	uint32_t x;
+
+	if (getrandom(&x, sizeof(x), GRND_NONBLOCK) != (ssize_t)sizeof(x))
+		x = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
+	return x;
+}
+
+/* Everything the run needs, derived from the options. */
+struct plan {
+	struct url url;
+	struct secs_spec spec;
+	double *secs; /* per request, NULL without secs */
+	char url_secs[URL_SECS_MAX + 4];
+	bool url_has_secs;
+	struct sm_addr addrs[ADDRS_MAX];
+	size_t naddrs;
+	char *head, *tail;
+};
+
+static void
+plan_secs(struct opts *o, struct plan *pl)
+{
+	const char *v;
+	size_t vlen, i;
+	enum secs_result e;
+	struct rng rng;
+
+	pl->url_has_secs = url_query_get(pl->url.target, "secs", &v, &vlen);
+	if (pl->url_has_secs && o->secs_text != NULL)
+		usage_error("the URL already has secs; drop it or --secs");
+	if (pl->url_has_secs && !o->no_secs)
+		snprintf(pl->url_secs, sizeof(pl->url_secs), "%.*s%s",
+		    (int)(vlen > URL_SECS_MAX ? URL_SECS_MAX : vlen), v,
+		    vlen > URL_SECS_MAX ? "..." : "");
+	if (o->no_secs || pl->url_has_secs)
+		return;
+	if (o->secs_text == NULL)
+		o->secs_text = DEFAULT_SECS;
+	if ((e = secs_parse(o->secs_text, &pl->spec)) != SECS_OK)
+		usage_error("--secs '%s': %s", o->secs_text, secs_strerror(e));
+	if (!o->seed_given)
+		o->seed = random_seed();
+	pl->secs = malloc(o->count * sizeof(*pl->secs));
+	if (pl->secs == NULL) {
+		fputs("send_many: out of memory\n", stderr);
+		exit(1);
+	}
+	rng_seed(&rng, o->seed);
+	for (i = 0; i < o->count; i++)
+		pl->secs[i] = secs_draw(&pl->spec, &rng);
+}
+
+static char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		fputs("send_many: out of memory\n", stderr);
+		exit(1);
+	}
+	return s;
+}
+
+static void
+plan_run(struct opts *o, struct plan *pl)
+{
+	enum url_result ue;
+
+	memset(pl, 0, sizeof(*pl));
+	if ((ue = url_parse(o->url, &pl->url)) != URL_OK)
+		usage_error("bad URL '%s': %s", o->url, url_strerror(ue));
+	plan_secs(o, pl);
+	pl->head = xasprintf("GET %s%s", pl->url.target,
+	    pl->secs == NULL                    ? ""
+	        : url_has_query(pl->url.target) ? "&secs="
+	                                        : "?secs=");
+	/* HTTP/1.1 is persistent by default (RFC 9112 §9.3); without
+	 * --keepalive each request asks for its own connection. */
+	pl->tail = xasprintf(" HTTP/1.1\r\nHost: %s\r\nUser-Agent: send_many/%s"
+	                     "\r\nAccept: */*\r\n%s\r\n",
+	    pl->url.authority, PACKAGE_VERSION,
+	    o->keepalive ? "" : "Connection: close\r\n");
+	pl->naddrs = resolve(&pl->url, pl->addrs);
+}
+
+static void
+fill_info(const struct opts *o, const struct plan *pl, struct smr_info *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->url = o->url;
+	in->count = o->count;
+	in->unlimited = o->concurrency == 0 || o->concurrency >= o->count;
+	in->concurrency = in->unlimited ? o->count : o->concurrency;
+	in->keepalive = o->keepalive;
+	in->secs = pl->secs;
+	in->secs_text = pl->secs != NULL ? o->secs_text : NULL;
+	in->secs_mode = pl->secs == NULL  ? (pl->url_secs[0] ? "url" : "none")
+	    : pl->spec.mode == SECS_FIXED ? "fixed"
+	                                  : "range";
+	in->url_secs = pl->url_secs[0] ? pl->url_secs : NULL;
+	in->seed = o->seed;
+	in->seed_given = o->seed_given;
+	in->timeout = o->timeout;
+}
+
+static void
+setup_output(const struct opts *o, struct sm_report *r)
+{
+	static char outbuf[1 << 16];
+
+	r->out_is_tty = isatty(STDOUT_FILENO);
+	if (!r->out_is_tty) /* results are many: write them in blocks */
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	r->lines = !o->quiet && !o->json;
+	r->tty = isatty(STDERR_FILENO) ? stderr : NULL;
+	if (o->csv != NULL) {
+		r->csv = fopen(o->csv, "w");
+		if (r->csv == NULL) {
+			fprintf(stderr, "send_many: cannot write '%s': %s\n",
+			    o->csv, strerror(errno));
+			exit(2);
+		}
+		smr_csv_header(r->csv);
+	}
+}
+
+static void
+fill_params(const struct opts *o, const struct plan *pl,
+    const struct smr_info *info, struct sm_report *rep, struct sm_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->addrs = pl->addrs;
+	p->naddrs = pl->naddrs;
+	p->head = pl->head;
+	p->head_len = strlen(pl->head);
+	p->tail = pl->tail;
+	p->tail_len = strlen(pl->tail);
+	p->secs = pl->secs;
+	p->count = o->count;
+	p->concurrency = info->concurrency;
+	p->timeout = o->timeout;
+	p->keepalive = o->keepalive;
+	p->body_max = BODY_MAX;
+	p->on_result = smr_on_result;
+	p->on_progress = rep->tty != NULL ? smr_on_progress : NULL;
+	p->arg = rep;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct plan pl;
+	struct smr_info info;
+	struct sm_report rep;
+	struct sm_params p;
+	char err[SM_ERR_LEN];
+	int status;
+
+	parse_args(argc, argv, &o);
+	plan_run(&o, &pl);
+	fill_info(&o, &pl, &info);
+	check_fds(info.concurrency);
+	smr_init(&rep, &info);
+	setup_output(&o, &rep);
+	fill_params(&o, &pl, &info, &rep, &p);
+	if (rep.lines)
+		smr_header(&rep);
+	if (sm_run(&p, &rep.wall, err) != SM_RUN_OK) {
+		smr_progress_clear(&rep);
+		fprintf(stderr, "send_many: %s\n", err);
+		return 1;
+	}
+	smr_progress_clear(&rep);
+	if (o.json ? smr_summary_json(&rep, stdout) != 0
+	           : (smr_summary_text(&rep), 0))
+		fputs("send_many: could not write the JSON summary\n", stderr);
+	status = rep.ok == o.count ? 0 : 1;
+	if (rep.csv != NULL && fclose(rep.csv) != 0) {
+		fprintf(stderr, "send_many: writing '%s' failed\n", o.csv);
+		status = 1;
+	}
+	if (fflush(stdout) != 0)
+		status = 1;
+	smr_free(&rep);
+	free(pl.secs);
+	free(pl.head);
+	free(pl.tail);
+	return status;
+}
