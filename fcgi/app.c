@@ -49,6 +49,23 @@ static const struct route {
         "n", APP_CPU, APP_ON_LOOP},
     {"/metrics", APP_R_METRICS, APP_SRV_MUX, M_GET, P_NONE, NULL, APP_SERVER,
         APP_OFF_LOOP},
+    /* Served by the mux's route modules (jobs, payloads), which validate
+     * their own parameters and bodies. A path ending in '/' is a prefix:
+     * what follows it (one non-empty segment) is the path parameter. */
+    {"/jobs", APP_R_JOBS, APP_SRV_MUX, M_GET | M_POST, P_NONE, NULL, APP_SERVER,
+        APP_OFF_LOOP},
+    {"/jobs/", APP_R_JOB, APP_SRV_MUX, M_GET | M_DELETE, P_NONE, NULL,
+        APP_SERVER, APP_OFF_LOOP},
+    {"/items", APP_R_ITEMS, APP_SRV_MUX, M_GET, P_NONE, NULL, APP_SERVER,
+        APP_OFF_LOOP},
+    {"/export.csv", APP_R_EXPORT_CSV, APP_SRV_MUX, M_GET, P_NONE, NULL,
+        APP_SERVER, APP_OFF_LOOP},
+    {"/export.ndjson", APP_R_EXPORT_NDJSON, APP_SRV_MUX, M_GET, P_NONE, NULL,
+        APP_SERVER, APP_OFF_LOOP},
+    {"/upload", APP_R_UPLOAD, APP_SRV_MUX, M_POST, P_NONE, NULL, APP_SERVER,
+        APP_OFF_LOOP},
+    {"/uploads", APP_R_UPLOADS, APP_SRV_MUX, M_POST, P_NONE, NULL, APP_SERVER,
+        APP_OFF_LOOP},
 };
 
 static const char *const route_names[APP_R__MAX] = {
@@ -61,6 +78,13 @@ static const char *const route_names[APP_R__MAX] = {
     [APP_R_CPU_ASYNC] = "cpu_async",
     [APP_R_CPU_ASYNC_BLOCKING] = "cpu_async_blocking",
     [APP_R_METRICS] = "metrics",
+    [APP_R_JOBS] = "jobs",
+    [APP_R_JOB] = "job",
+    [APP_R_ITEMS] = "items",
+    [APP_R_EXPORT_CSV] = "export_csv",
+    [APP_R_EXPORT_NDJSON] = "export_ndjson",
+    [APP_R_UPLOAD] = "upload",
+    [APP_R_UPLOADS] = "uploads",
 };
 
 void
@@ -237,72 +261,104 @@ bound_msg(char *buf, size_t cap, const char *what, double bound)
 	snprintf(buf, cap, "Input should be %s %s", what, num);
 }
 
-/*
- * Validate a numeric parameter against [0, max]. On success fills d->secs
- * or d->n and returns 0 with d->body NULL; on a validation error sets a 422
- * reply. Returns -1 on ENOMEM.
- */
-static int
-validate_param(const struct route *rt, const struct app_config *cfg,
-    const char *query, struct app_decision *d)
+/* The 422 body for a parameter whose value val (vlen bytes) does not
+ * parse or is out of p's range; x is the parsed value when st is NUM_OK. */
+static char *
+param_error(const struct app_param *p, enum num_status st, double x,
+    const char *val, size_t vlen, size_t *blen)
 {
-	char msg[96], *body = NULL, *val;
-	size_t count, vlen, blen = 0;
-	enum num_status st;
-	double x = 0, max;
-	long long n = 0;
-	int is_float;
+	char msg[96];
 
-	val = qs_get(query, rt->pname, &count, &vlen);
-	if (val == NULL && count > 0)
-		return -1;
-	is_float = rt->param == P_FLOAT;
-	max = is_float ? cfg->max_secs : (double)cfg->max_n;
-	if (val == NULL) {
-		body = error_422("missing", rt->pname, "Field required", NULL,
-		    0, NULL, 0, 0, &blen);
-		goto out;
+	if (st == NUM_EPARSE)
+		return error_422(p->is_float ? "float_parsing" : "int_parsing",
+		    p->name,
+		    p->is_float
+		        ? "Input should be a valid number, unable to parse "
+		          "string as a number"
+		        : "Input should be a valid integer, unable to parse "
+		          "string as an integer",
+		    val, vlen, NULL, 0, 0, blen);
+	if (st == NUM_ESIZE)
+		return error_422("int_parsing_size", p->name,
+		    "Unable to parse input string as an integer, exceeded "
+		    "maximum size",
+		    val, vlen, NULL, 0, 0, blen);
+	if (!(x <= p->hi)) { /* pydantic checks le before ge; NaN fails */
+		bound_msg(msg, sizeof(msg), "less than or equal to", p->hi);
+		return error_422("less_than_equal", p->name, msg, val, vlen,
+		    "le", p->hi, p->is_float, blen);
 	}
-	if (is_float) {
+	bound_msg(msg, sizeof(msg), "greater than or equal to", p->lo);
+	return error_422("greater_than_equal", p->name, msg, val, vlen, "ge",
+	    p->lo, p->is_float, blen);
+}
+
+enum app_param_result
+app_query_param(const char *query, const struct app_param *p, double *out,
+    char **err, size_t *errlen)
+{
+	enum num_status st;
+	size_t count, vlen;
+	long long n = 0;
+	double x = 0;
+	char *val;
+
+	*err = NULL;
+	val = qs_get(query, p->name, &count, &vlen);
+	if (val == NULL && count > 0)
+		return APP_PARAM_ENOMEM;
+	if (val == NULL && p->has_default) {
+		*out = p->dflt;
+		return APP_PARAM_OK;
+	}
+	if (val == NULL) {
+		*err = error_422("missing", p->name, "Field required", NULL, 0,
+		    NULL, 0, 0, errlen);
+		return *err ? APP_PARAM_INVALID : APP_PARAM_ENOMEM;
+	}
+	if (p->is_float) {
 		st = num_parse_float(val, vlen, &x);
 	} else {
 		st = num_parse_int(val, vlen, &n);
 		x = (double)n;
 	}
-	if (st == NUM_EPARSE)
-		body = error_422(is_float ? "float_parsing" : "int_parsing",
-		    rt->pname,
-		    is_float
-		        ? "Input should be a valid number, unable to parse "
-		          "string as a number"
-		        : "Input should be a valid integer, unable to parse "
-		          "string as an integer",
-		    val, vlen, NULL, 0, 0, &blen);
-	else if (st == NUM_ESIZE)
-		body = error_422("int_parsing_size", rt->pname,
-		    "Unable to parse input string as an integer, exceeded "
-		    "maximum size",
-		    val, vlen, NULL, 0, 0, &blen);
-	else if (!(x <= max)) { /* pydantic checks le before ge; NaN fails */
-		bound_msg(msg, sizeof(msg), "less than or equal to", max);
-		body = error_422("less_than_equal", rt->pname, msg, val, vlen,
-		    "le", max, is_float, &blen);
-	} else if (!(x >= 0)) {
-		bound_msg(msg, sizeof(msg), "greater than or equal to", 0);
-		body = error_422("greater_than_equal", rt->pname, msg, val,
-		    vlen, "ge", 0, is_float, &blen);
-	} else {
-		d->secs = x;
-		d->n = n;
+	if (st == NUM_OK && x <= p->hi && x >= p->lo) {
 		free(val);
-		return 0;
+		*out = x;
+		return APP_PARAM_OK;
 	}
-out:
+	*err = param_error(p, st, x, val, vlen, errlen);
 	free(val);
-	if (body == NULL)
-		return -1;
-	reply(d, 422, body, blen);
-	return 0;
+	return *err ? APP_PARAM_INVALID : APP_PARAM_ENOMEM;
+}
+
+/*
+ * Validate the route's numeric parameter against [0, max]. On success
+ * fills d->secs or d->n and returns 0 with d->body NULL; on a validation
+ * error sets a 422 reply. Returns -1 on ENOMEM.
+ */
+static int
+validate_param(const struct route *rt, const struct app_config *cfg,
+    const char *query, struct app_decision *d)
+{
+	struct app_param p = {rt->pname, rt->param == P_FLOAT, 0, 0, 0, 0};
+	char *body;
+	size_t blen = 0;
+	double x;
+
+	p.hi = p.is_float ? cfg->max_secs : (double)cfg->max_n;
+	switch (app_query_param(query, &p, &x, &body, &blen)) {
+	case APP_PARAM_OK:
+		d->secs = x;
+		d->n = (long long)x;
+		return 0;
+	case APP_PARAM_INVALID:
+		reply(d, 422, body, blen);
+		return 0;
+	case APP_PARAM_ENOMEM:
+		break;
+	}
+	return -1;
 }
 
 /* The request path: SCRIPT_NAME then PATH_INFO, in buf; 0 if too long. */
@@ -319,6 +375,19 @@ request_path(const struct app_request *req, char *buf, size_t cap)
 	if (buf[0] == '\0')
 		snprintf(buf, cap, "/");
 	return 1;
+}
+
+/* Exact routes match the whole path; a prefix route ("/jobs/") matches
+ * the prefix and one non-empty segment after it. */
+static int
+route_matches(const struct route *rt, const char *path)
+{
+	size_t n = strlen(rt->path);
+
+	if (rt->path[n - 1] != '/' || n == 1)
+		return strcmp(rt->path, path) == 0;
+	return strncmp(rt->path, path, n) == 0 && path[n] != '\0' &&
+	    strchr(path + n, '/') == NULL;
 }
 
 static int
@@ -422,9 +491,8 @@ app_decide(const struct app_config *cfg, unsigned served,
 	d->route = APP_R_NONE;
 	if (!request_path(req, path, sizeof(path)))
 		path[0] = '\0'; /* too long for any route: 404 */
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if ((routes[i].srv & served) &&
-		    strcmp(routes[i].path, path) == 0)
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rt == NULL; i++)
+		if ((routes[i].srv & served) && route_matches(&routes[i], path))
 			rt = &routes[i];
 	if (rt == NULL) {
 		switch (redirect_slash(served, path, req->query, d)) {
@@ -442,6 +510,9 @@ app_decide(const struct app_config *cfg, unsigned served,
 	}
 	d->route = rt->id;
 	d->how = rt->how;
+	if (rt->path[strlen(rt->path) - 1] == '/' && strlen(rt->path) > 1 &&
+	    (d->path_param = strdup(path + strlen(rt->path))) == NULL)
+		return -1;
 	if (!method_allowed(rt->methods, req->method)) {
 		if ((body = app_detail_body("Method Not Allowed", &len)) ==
 		    NULL)
@@ -472,21 +543,24 @@ app_decision_free(struct app_decision *d)
 {
 	free(d->body);
 	free(d->headers);
+	free(d->path_param);
 	d->body = NULL;
 	d->headers = NULL;
+	d->path_param = NULL;
 }
 
 size_t
 app_cgi_head(char *buf, size_t cap, int status, const char *content_type,
     size_t content_length, const char *extra)
 {
+	char len[48] = "";
 	int n;
 
-	n = snprintf(buf, cap,
-	    "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: "
-	    "%zu\r\n%s\r\n",
-	    status, app_reason(status), content_type, content_length,
-	    extra ? extra : "");
+	if (content_length != APP_NO_LENGTH)
+		snprintf(len, sizeof(len), "Content-Length: %zu\r\n",
+		    content_length);
+	n = snprintf(buf, cap, "Status: %d %s\r\nContent-Type: %s\r\n%s%s\r\n",
+	    status, app_reason(status), content_type, len, extra ? extra : "");
 	if (n < 0 || (size_t)n >= cap)
 		return 0;
 	return (size_t)n;

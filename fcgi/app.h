@@ -34,6 +34,13 @@ enum app_route {
 	APP_R_CPU_ASYNC,
 	APP_R_CPU_ASYNC_BLOCKING,
 	APP_R_METRICS,
+	APP_R_JOBS,          /* GET (list), POST (enqueue) /jobs */
+	APP_R_JOB,           /* GET, DELETE /jobs/ID */
+	APP_R_ITEMS,         /* GET /items: pages of the dataset */
+	APP_R_EXPORT_CSV,    /* GET /export.csv: streamed */
+	APP_R_EXPORT_NDJSON, /* GET /export.ndjson: streamed */
+	APP_R_UPLOAD,        /* POST /upload */
+	APP_R_UPLOADS,       /* POST /uploads?process=…: upload, then a job */
 	APP_R__MAX
 };
 
@@ -83,8 +90,10 @@ struct app_decision {
 	                  (Allow for a 405, Location for a 307); malloc'd */
 	char *body;    /* APP_REPLY: JSON or NULL (307), malloc'd */
 	size_t body_len;
-	double secs; /* APP_WAIT */
-	long long n; /* APP_CPU */
+	double secs;      /* APP_WAIT */
+	long long n;      /* APP_CPU */
+	char *path_param; /* prefix routes: the segment after the prefix
+	                     (the ID of /jobs/ID), malloc'd */
 };
 
 /* Route and validate one request. Returns 0, or -1 on ENOMEM. */
@@ -99,11 +108,36 @@ char *app_cpu_body(long long n, unsigned long result, size_t *lenp);
 /* {"detail":"<msg>"} for 404/405/503/500…, malloc'd; NULL on ENOMEM. */
 char *app_detail_body(const char *msg, size_t *lenp);
 
+/* A numeric query parameter as the original app declares it:
+ * `name: float|int = Query(default?, ge=lo, le=hi)`. */
+struct app_param {
+	const char *name;
+	int is_float;    /* float (else int) */
+	double lo, hi;   /* inclusive bounds (ge, le) */
+	int has_default; /* missing is fine: dflt */
+	double dflt;
+};
+
+enum app_param_result {
+	APP_PARAM_OK,      /* *out holds the value */
+	APP_PARAM_INVALID, /* *err holds FastAPI's 422 body (malloc'd) */
+	APP_PARAM_ENOMEM,
+};
+
+/* Validate one query parameter as pydantic does (last value wins, the
+ * same parsing, bounds and error shapes as /wait's secs). For modules of
+ * the servers with routes of their own (jobs, exports, pages). */
+enum app_param_result app_query_param(const char *query,
+    const struct app_param *p, double *out, char **err, size_t *errlen);
+
 /* Route name for logs and metrics labels ("wait_async", …). */
 const char *app_route_name(enum app_route r);
 
 /* Reason phrase for a status code ("OK", "Not Found", …). */
 const char *app_reason(int status);
+
+/* content_length for a streamed answer: no Content-Length header. */
+#define APP_NO_LENGTH ((size_t)-1)
 
 /* Room for any head app_cgi_head writes for a decision of app_decide(). */
 #define APP_HEAD_MAX 32768

@@ -17,6 +17,7 @@
 #include "ev.h"
 #include "fcgi_codec.h"
 #include "mux.h"
+#include "mux_route.h"
 #include "offload.h"
 #include "outq.h"
 #include "tmr.h"
@@ -51,26 +52,33 @@ static const char *const req_state_names[RS__MAX] = {[RS_PARAMS] = "params",
     [RS_DRAINING] = "draining"};
 
 /* The CGI variables a request keeps (the rest of PARAMS is dropped). */
+/* The first MUX_V__MAX are the ones modules may read (mux_route.h). */
 enum var {
-	V_REQUEST_METHOD,
-	V_SCRIPT_NAME,
+	V_REQUEST_METHOD = MUX_V_METHOD,
+	V_QUERY_STRING = MUX_V_QUERY,
+	V_CONTENT_LENGTH = MUX_V_CONTENT_LENGTH,
+	V_CONTENT_TYPE = MUX_V_CONTENT_TYPE,
+	V_HTTP_ACCEPT_ENCODING = MUX_V_ACCEPT_ENCODING,
+	V_REQUEST_URI = MUX_V_REQUEST_URI,
+	V_SCRIPT_NAME = MUX_V__MAX,
 	V_PATH_INFO,
-	V_QUERY_STRING,
-	V_CONTENT_LENGTH,
-	V_CONTENT_TYPE,
 	V__MAX
 };
 
 static const char *const var_names[V__MAX] = {
     [V_REQUEST_METHOD] = "REQUEST_METHOD",
-    [V_SCRIPT_NAME] = "SCRIPT_NAME",
-    [V_PATH_INFO] = "PATH_INFO",
     [V_QUERY_STRING] = "QUERY_STRING",
     [V_CONTENT_LENGTH] = "CONTENT_LENGTH",
     [V_CONTENT_TYPE] = "CONTENT_TYPE",
+    [V_HTTP_ACCEPT_ENCODING] = "HTTP_ACCEPT_ENCODING",
+    [V_REQUEST_URI] = "REQUEST_URI",
+    [V_SCRIPT_NAME] = "SCRIPT_NAME",
+    [V_PATH_INFO] = "PATH_INFO",
 };
 
-struct req;
+#define MAX_METRICS_FNS 4
+
+struct mux_req;
 
 /* The offload job of a /cpu_async request. It is its own allocation so
  * that a request whose client went away can be freed at once while a
@@ -78,18 +86,22 @@ struct req;
  * by its done() callback (offload.h, "Cancelling"). */
 struct cpu_task {
 	struct offload_job job;
-	struct req *req; /* NULL once detached */
+	struct mux_req *req; /* NULL once detached */
 	long long n;
 	unsigned long result;
 };
 
-struct req {
-	struct req *next;
+struct mux_req {
+	struct mux_req *next;
 	struct conn *conn;
 	enum req_state state;
 	uint16_t id;
 	bool keep_conn;
-	bool counted; /* in metrics' in_flight */
+	bool counted;       /* in metrics' in_flight */
+	bool answered;      /* its answer is complete */
+	bool want_writable; /* a module waits for the queue to drain */
+	const struct mux_route_ops *ops; /* a module's route, or NULL */
+	void *mod_data;                  /* the module's state */
 	struct tmr_node timer;
 	struct cpu_task *task;
 	uint8_t *params; /* PARAMS stream while gathering, then freed */
@@ -109,11 +121,12 @@ struct conn {
 	struct fcgi_decoder dec;
 	struct tmr_fifo_node idle; /* queued while nothing runs */
 	struct outq out;
-	struct req *reqs;
+	struct mux_req *reqs;
 	unsigned nreqs, nrunning;
 	uint8_t *mgmt; /* a GET_VALUES query being gathered */
 	size_t mgmt_len;
-	uint64_t serial; /* for logs */
+	bool body_paused; /* a module stopped reading (backpressure) */
+	uint64_t serial;  /* for logs */
 	struct ev_defer free_later;
 };
 
@@ -130,13 +143,21 @@ struct mux {
 	struct metrics metrics;
 	struct conn conns; /* list sentinel */
 	uint64_t serial;
+	struct {
+		const struct mux_route_ops *ops;
+		void *ctx;
+	} routes[APP_R__MAX];
+	struct {
+		mux_metrics_fn *fn;
+		void *ctx;
+	} metrics_fns[MAX_METRICS_FNS];
 	uint8_t rbuf[READ_BUF];
 };
 
 static void conn_close(struct conn *c);
 static void conn_gone(struct conn *c, const char *why);
-static void req_respond(struct req *r, int status, const char *headers,
-    const char *ctype, const char *body, size_t len);
+static bool req_respond(struct mux_req *r, int status, const char *headers,
+    const char *ctype, const void *body, size_t len);
 
 __attribute__((format(printf, 2, 3))) static void
 mux_log(const struct conn *c, const char *fmt, ...)
@@ -259,10 +280,10 @@ encode_answer(uint16_t id, const char *head, size_t hlen, const char *body,
 
 /* --- requests ------------------------------------------------------------ */
 
-static struct req *
+static struct mux_req *
 req_find(const struct conn *c, uint16_t id)
 {
-	struct req *r;
+	struct mux_req *r;
 
 	for (r = c->reqs; r != NULL; r = r->next)
 		if (r->id == id)
@@ -286,12 +307,14 @@ cpu_task_release(struct mux *m, struct cpu_task *t)
 
 /* The one place a request is freed: its timer, its job, its buffers. */
 static void
-req_free(struct req *r)
+req_free(struct mux_req *r)
 {
 	struct conn *c = r->conn;
 	struct mux *m = c->mux;
-	struct req **pp;
+	struct mux_req **pp;
 
+	if (r->ops != NULL && r->ops->end != NULL)
+		r->ops->end(r, r->answered);
 	for (pp = &c->reqs; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == r) {
 			*pp = r->next;
@@ -314,7 +337,7 @@ req_free(struct req *r)
 /* After a request's answer: free it (or keep it to drain its STDIN), and
  * close a connection the front end does not keep (§5.1 FCGI_KEEP_CONN). */
 static void
-req_finish(struct req *r)
+req_finish(struct mux_req *r)
 {
 	struct conn *c = r->conn;
 	bool close_after = !r->keep_conn || c->mux->draining;
@@ -331,12 +354,25 @@ req_finish(struct req *r)
 	}
 }
 
+/* The request's answer is complete: count it. */
 static void
-req_respond(struct req *r, int status, const char *headers, const char *ctype,
-    const char *body, size_t len)
+req_answered(struct mux_req *r, int status)
+{
+	struct mux *m = r->conn->mux;
+
+	r->answered = true;
+	if (r->counted) {
+		r->counted = false;
+		metrics_request_end(&m->metrics, r->d.route, status,
+		    (double)(ev_now(m->loop) - r->t_start) / 1000.0);
+	}
+}
+
+static bool
+req_respond(struct mux_req *r, int status, const char *headers,
+    const char *ctype, const void *body, size_t len)
 {
 	struct conn *c = r->conn;
-	struct mux *m = c->mux;
 	char head[APP_HEAD_MAX];
 	size_t hlen, alen;
 	uint8_t *answer;
@@ -346,42 +382,40 @@ req_respond(struct req *r, int status, const char *headers, const char *ctype,
 	    hlen ? encode_answer(r->id, head, hlen, body, len, &alen) : NULL;
 	if (answer == NULL) {
 		conn_gone(c, "out of memory building an answer");
-		return;
+		return false;
 	}
-	if (r->counted) {
-		r->counted = false;
-		metrics_request_end(&m->metrics, r->d.route, status,
-		    (double)(ev_now(m->loop) - r->t_start) / 1000.0);
-	}
+	req_answered(r, status);
 	if (!conn_send(c, answer, alen)) {
 		free(answer);
-		return;
+		return false;
 	}
 	free(answer);
 	req_finish(r);
+	return true;
 }
 
-static void
+static bool
 req_respond_json(
-    struct req *r, int status, const char *headers, char *body, size_t len)
+    struct mux_req *r, int status, const char *headers, char *body, size_t len)
 {
-	if (body == NULL) {
-		req_respond(r, 500, NULL, "application/json",
+	bool ok;
+
+	if (body == NULL)
+		return req_respond(r, 500, NULL, "application/json",
 		    "{\"detail\":\"Internal Server Error\"}", 34);
-		return;
-	}
-	req_respond(r, status, headers, "application/json", body, len);
+	ok = req_respond(r, status, headers, "application/json", body, len);
 	free(body);
+	return ok;
 }
 
-static void
+static bool
 req_respond_detail(
-    struct req *r, int status, const char *headers, const char *msg)
+    struct mux_req *r, int status, const char *headers, const char *msg)
 {
 	size_t len;
 	char *body = app_detail_body(msg, &len);
 
-	req_respond_json(r, status, headers, body, len);
+	return req_respond_json(r, status, headers, body, len);
 }
 
 /* --- the work, done without blocking (and, on purpose, with) ------------ */
@@ -389,7 +423,7 @@ req_respond_detail(
 static void
 wait_fired(struct tmr_node *node, uint64_t now, void *ctx)
 {
-	struct req *r = container_of(node, struct req, timer);
+	struct mux_req *r = container_of(node, struct mux_req, timer);
 	size_t len;
 	char *body;
 
@@ -411,7 +445,7 @@ static void
 cpu_done(struct offload_job *job, enum offload_status status)
 {
 	struct cpu_task *t = container_of(job, struct cpu_task, job);
-	struct req *r = t->req;
+	struct mux_req *r = t->req;
 	size_t len;
 	char *body;
 
@@ -444,7 +478,7 @@ sleep_on_loop(double secs)
 }
 
 static void
-req_running(struct req *r)
+req_running(struct mux_req *r)
 {
 	struct conn *c = r->conn;
 
@@ -454,7 +488,7 @@ req_running(struct req *r)
 }
 
 static void
-dispatch_wait(struct req *r)
+dispatch_wait(struct mux_req *r)
 {
 	struct mux *m = r->conn->mux;
 	uint64_t ms;
@@ -478,7 +512,7 @@ dispatch_wait(struct req *r)
 }
 
 static void
-dispatch_cpu(struct req *r)
+dispatch_cpu(struct mux_req *r)
 {
 	struct mux *m = r->conn->mux;
 	struct cpu_task *t;
@@ -508,10 +542,35 @@ dispatch_cpu(struct req *r)
 	req_running(r);
 }
 
+/* /metrics text plus what the route modules add; text is taken over. */
+static char *
+append_module_metrics(struct mux *m, char *text, size_t *len)
+{
+	size_t i, more;
+	char *extra, *grown;
+
+	for (i = 0; i < MAX_METRICS_FNS && m->metrics_fns[i].fn != NULL; i++) {
+		extra = m->metrics_fns[i].fn(m->metrics_fns[i].ctx, &more);
+		if (extra == NULL)
+			continue;
+		if ((grown = realloc(text, *len + more + 1)) == NULL) {
+			free(extra);
+			free(text);
+			return NULL;
+		}
+		text = grown;
+		memcpy(text + *len, extra, more);
+		*len += more;
+		text[*len] = '\0';
+		free(extra);
+	}
+	return text;
+}
+
 /* A route the server answers itself: /metrics. The figures leave out
  * the asking request itself. */
 static void
-dispatch_server(struct req *r)
+dispatch_server(struct mux_req *r)
 {
 	struct mux *m = r->conn->mux;
 	size_t len;
@@ -524,6 +583,8 @@ dispatch_server(struct req *r)
 	m->metrics.in_flight--;
 	text = metrics_render(&m->metrics, &len);
 	m->metrics.in_flight++;
+	if (text != NULL)
+		text = append_module_metrics(m, text, &len);
 	if (text == NULL) {
 		req_respond_detail(r, 500, NULL, "Internal Server Error");
 		return;
@@ -535,7 +596,7 @@ dispatch_server(struct req *r)
 
 /* STDIN is complete: do what the app decided. */
 static void
-dispatch(struct req *r)
+dispatch(struct mux_req *r)
 {
 	struct mux *m = r->conn->mux;
 
@@ -577,7 +638,7 @@ protocol_error(struct conn *c, const char *fmt, ...)
 
 /* Keep the variables the app needs, in one allocation (§3.4 pairs). */
 static bool
-req_keep_vars(struct req *r)
+req_keep_vars(struct mux_req *r)
 {
 	struct fcgi_span name, value, found[V__MAX] = {{NULL, 0}};
 	size_t off = 0, total = 0, o = 0;
@@ -608,7 +669,7 @@ req_keep_vars(struct req *r)
 }
 
 static void
-on_params_end(struct conn *c, struct req *r)
+on_params_end(struct conn *c, struct mux_req *r)
 {
 	struct mux *m = c->mux;
 	struct app_request areq;
@@ -630,12 +691,25 @@ on_params_end(struct conn *c, struct req *r)
 	areq.script_name = r->var[V_SCRIPT_NAME];
 	areq.path_info = r->var[V_PATH_INFO];
 	areq.query = r->var[V_QUERY_STRING];
-	if (app_decide(&m->cfg.app, APP_SRV_MUX, &areq, &r->d) != 0)
+	if (app_decide(&m->cfg.app, APP_SRV_MUX, &areq, &r->d) != 0) {
 		req_respond_detail(r, 500, NULL, "Internal Server Error");
+		return;
+	}
+	if (r->d.action != APP_SERVER || m->routes[r->d.route].ops == NULL)
+		return; /* answered when STDIN ends (dispatch) */
+	/* A module's route: it sees the body as it comes. */
+	if (m->draining || m->metrics.in_flight > m->cfg.max_inflight) {
+		if (!m->draining)
+			m->metrics.overloaded++;
+		req_respond_detail(r, 503, RETRY_AFTER, "Service Unavailable");
+		return;
+	}
+	r->ops = m->routes[r->d.route].ops;
+	r->ops->start(r);
 }
 
 static bool
-params_append(struct conn *c, struct req *r, const struct fcgi_span *data)
+params_append(struct conn *c, struct mux_req *r, const struct fcgi_span *data)
 {
 	size_t need = r->params_len + data->len, cap;
 	uint8_t *p;
@@ -663,7 +737,7 @@ params_append(struct conn *c, struct req *r, const struct fcgi_span *data)
 static void
 on_begin(struct conn *c, const struct fcgi_event *ev)
 {
-	struct req *r;
+	struct mux_req *r;
 
 	if (req_find(c, ev->request_id) != NULL) {
 		protocol_error(c, "BEGIN_REQUEST for an active request id");
@@ -698,7 +772,7 @@ on_begin(struct conn *c, const struct fcgi_event *ev)
 }
 
 static void
-on_stdin(struct conn *c, struct req *r, const struct fcgi_event *ev)
+on_stdin(struct conn *c, struct mux_req *r, const struct fcgi_event *ev)
 {
 	struct mux *m = c->mux;
 
@@ -712,6 +786,12 @@ on_stdin(struct conn *c, struct req *r, const struct fcgi_event *ev)
 		    req_state_names[r->state]);
 		return;
 	}
+	if (ev->type == FCGI_EV_STDIN_END && r->ops != NULL) {
+		req_running(r);
+		if (r->ops->body_end != NULL)
+			r->ops->body_end(r);
+		return;
+	}
 	if (ev->type == FCGI_EV_STDIN_END) {
 		dispatch(r);
 		return;
@@ -719,6 +799,11 @@ on_stdin(struct conn *c, struct req *r, const struct fcgi_event *ev)
 	r->stdin_len += ev->data.len;
 	if (tmr_fifo_queued(&c->idle)) /* uploading is activity */
 		tmr_fifo_touch(&m->idle, &c->idle, ev_now(m->loop));
+	if (r->ops != NULL) { /* the module bounds its own body */
+		if (r->ops->body != NULL)
+			r->ops->body(r, ev->data.ptr, ev->data.len);
+		return;
+	}
 	if (r->stdin_len > m->cfg.max_stdin)
 		req_respond_detail(r, 413, NULL, "Content Too Large");
 }
@@ -757,7 +842,7 @@ on_get_values(struct conn *c, const struct fcgi_event *ev)
 }
 
 static void
-on_abort(struct conn *c, struct req *r)
+on_abort(struct conn *c, struct mux_req *r)
 {
 	uint16_t id = r->id;
 
@@ -773,7 +858,7 @@ on_abort(struct conn *c, struct req *r)
 static void
 on_request_event(struct conn *c, const struct fcgi_event *ev)
 {
-	struct req *r = req_find(c, ev->request_id);
+	struct mux_req *r = req_find(c, ev->request_id);
 	bool params =
 	    ev->type == FCGI_EV_PARAMS || ev->type == FCGI_EV_PARAMS_END;
 
@@ -877,6 +962,32 @@ conn_read(struct conn *c)
 	conn_gone(c, n == 0 ? "EOF from the front end" : strerror(errno));
 }
 
+/* Give streaming modules the room that has opened up on c. */
+static void
+conn_call_writable(struct conn *c)
+{
+	struct mux_req *r, *next;
+
+	for (r = c->reqs; r != NULL && c->state != CS_CLOSED; r = next) {
+		next = r->next;
+		if (!r->want_writable || outq_len(&c->out) >= MUX_LOW_WATER)
+			continue;
+		r->want_writable = false;
+		r->ops->writable(r);
+	}
+}
+
+static bool
+conn_wants_writable(const struct conn *c)
+{
+	const struct mux_req *r;
+
+	for (r = c->reqs; r != NULL; r = r->next)
+		if (r->want_writable)
+			return true;
+	return false;
+}
+
 static void
 conn_write(struct conn *c)
 {
@@ -886,13 +997,15 @@ conn_write(struct conn *c)
 		conn_gone(c, strerror(errno));
 		return;
 	}
-	if (outq_len(&c->out) > 0)
+	conn_call_writable(c);
+	if (c->state == CS_CLOSED || outq_len(&c->out) > 0)
 		return;
 	if (c->state == CS_CLOSING) {
 		conn_close(c);
 		return;
 	}
-	ev_mod(loop, c->fd, ev_mask(loop, c->fd) & ~EV_WRITE);
+	if (!conn_wants_writable(c))
+		ev_mod(loop, c->fd, ev_mask(loop, c->fd) & ~EV_WRITE);
 }
 
 static void
@@ -1132,4 +1245,194 @@ mux_free(struct mux *m)
 	ev_del(m->loop, offload_fd(m->pool));
 	tmr_fifo_fini(&m->idle);
 	free(m);
+}
+
+/* --- route modules (mux_route.h) ----------------------------------------- */
+
+void
+mux_route_register(struct mux *m, enum app_route route,
+    const struct mux_route_ops *ops, void *ctx)
+{
+	if ((unsigned)route < APP_R__MAX) {
+		m->routes[route].ops = ops;
+		m->routes[route].ctx = ctx;
+	}
+}
+
+void
+mux_metrics_register(struct mux *m, mux_metrics_fn *fn, void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_METRICS_FNS; i++)
+		if (m->metrics_fns[i].fn == NULL) {
+			m->metrics_fns[i].fn = fn;
+			m->metrics_fns[i].ctx = ctx;
+			return;
+		}
+}
+
+struct ev_loop *
+mux_loop(struct mux *m)
+{
+	return m->loop;
+}
+
+const char *
+mux_req_var(const struct mux_req *r, enum mux_var v)
+{
+	return (unsigned)v < MUX_V__MAX ? r->var[v] : NULL;
+}
+
+const struct app_decision *
+mux_req_decision(const struct mux_req *r)
+{
+	return &r->d;
+}
+
+void *
+mux_req_ctx(const struct mux_req *r)
+{
+	return r->conn->mux->routes[r->d.route].ctx;
+}
+
+void *
+mux_req_data(const struct mux_req *r)
+{
+	return r->mod_data;
+}
+
+void
+mux_req_set_data(struct mux_req *r, void *data)
+{
+	r->mod_data = data;
+}
+
+struct mux *
+mux_req_mux(const struct mux_req *r)
+{
+	return r->conn->mux;
+}
+
+uint64_t
+mux_req_started_ms(const struct mux_req *r)
+{
+	return r->t_start;
+}
+
+bool
+mux_req_respond(struct mux_req *r, int status, const char *headers,
+    const char *ctype, const void *body, size_t len)
+{
+	return req_respond(r, status, headers, ctype, body, len);
+}
+
+bool
+mux_req_respond_json(
+    struct mux_req *r, int status, const char *headers, char *body, size_t len)
+{
+	return req_respond_json(r, status, headers, body, len);
+}
+
+bool
+mux_req_respond_detail(
+    struct mux_req *r, int status, const char *headers, const char *msg)
+{
+	return req_respond_detail(r, status, headers, msg);
+}
+
+/* STDOUT records carrying p (§5.3), without copying p when the socket
+ * takes it at once: header, data, padding, in pieces of STDOUT_CHUNK. */
+static bool
+send_stdout(struct mux_req *r, const void *p, size_t n)
+{
+	static const uint8_t zeros[8];
+	const uint8_t *d = p;
+	uint8_t hdr[FCGI_HEADER_LEN], pad;
+	size_t take;
+
+	while (n > 0) {
+		take = n < STDOUT_CHUNK ? n : STDOUT_CHUNK;
+		fcgi_encode_stream_header(
+		    hdr, sizeof(hdr), FCGI_STDOUT, r->id, (uint16_t)take, &pad);
+		if (!conn_send(r->conn, hdr, sizeof(hdr)) ||
+		    !conn_send(r->conn, d, take) ||
+		    !conn_send(r->conn, zeros, pad))
+			return false;
+		d += take;
+		n -= take;
+	}
+	return true;
+}
+
+bool
+mux_req_stream_begin(
+    struct mux_req *r, int status, const char *headers, const char *ctype)
+{
+	char head[APP_HEAD_MAX];
+	size_t hlen;
+
+	hlen = app_cgi_head(
+	    head, sizeof(head), status, ctype, APP_NO_LENGTH, headers);
+	if (hlen == 0) {
+		conn_gone(r->conn, "an answer head too large");
+		return false;
+	}
+	r->d.status = status;
+	return send_stdout(r, head, hlen);
+}
+
+bool
+mux_req_stream_write(struct mux_req *r, const void *p, size_t n)
+{
+	return send_stdout(r, p, n);
+}
+
+bool
+mux_req_stream_end(struct mux_req *r)
+{
+	uint8_t tail[FCGI_HEADER_LEN + FCGI_END_REQUEST_LEN];
+	size_t n;
+
+	n = fcgi_encode_stream_end(tail, sizeof(tail), FCGI_STDOUT, r->id);
+	n += fcgi_encode_end_request(
+	    tail + n, sizeof(tail) - n, r->id, 0, FCGI_REQUEST_COMPLETE);
+	req_answered(r, r->d.status);
+	if (!conn_send(r->conn, tail, n))
+		return false;
+	r->want_writable = false;
+	req_finish(r);
+	return true;
+}
+
+size_t
+mux_req_backlog(const struct mux_req *r)
+{
+	return outq_len(&r->conn->out);
+}
+
+void
+mux_req_wait_writable(struct mux_req *r)
+{
+	struct ev_loop *loop = r->conn->mux->loop;
+
+	r->want_writable = true;
+	/* Level-triggered: an idle socket reports writable at once, and
+	 * conn_write hands the room to the module. */
+	if (!(ev_mask(loop, r->conn->fd) & EV_WRITE))
+		ev_mod(
+		    loop, r->conn->fd, ev_mask(loop, r->conn->fd) | EV_WRITE);
+}
+
+void
+mux_req_pause_body(struct mux_req *r, bool pause)
+{
+	struct conn *c = r->conn;
+	struct ev_loop *loop = c->mux->loop;
+	unsigned mask = ev_mask(loop, c->fd);
+
+	if (c->state == CS_CLOSED || c->body_paused == pause)
+		return;
+	c->body_paused = pause;
+	ev_mod(loop, c->fd, pause ? mask & ~EV_READ : mask | EV_READ);
 }
