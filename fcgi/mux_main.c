@@ -12,6 +12,8 @@
  *  - Raises the soft RLIMIT_NOFILE to the hard limit at start.
  *  - SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to
  *    --grace seconds), exit 0.
+ *  - --queue URL: serve the jobs API (jobs_api.h) on that store; without
+ *    it /jobs is not served (404).
  */
 #include "config.h"
 
@@ -28,6 +30,8 @@
 #include <unistd.h>
 
 #include "ev.h"
+#include "jobs.h"
+#include "jobs_api.h"
 #include "mux.h"
 #include "num.h"
 #include "offload.h"
@@ -38,6 +42,7 @@ struct opts {
 	unsigned mode;
 	unsigned cpu_threads;
 	size_t cpu_queue;
+	const char *queue;
 };
 
 static void
@@ -68,6 +73,9 @@ usage(FILE *f)
 	    "      --cpu-threads N      threads for /cpu_async (2)\n"
 	    "      --cpu-queue N        /cpu_async jobs waiting; then 503 "
 	    "(1024)\n"
+	    "  -q, --queue URL          serve /jobs on this store: an SQLite "
+	    "file\n"
+	    "                           (PATH) or redis://HOST[:PORT][/DB]\n"
 	    "  -v, --verbose            log every connection's end\n"
 	    "  -h, --help               this text\n"
 	    "  -V, --version            print the version\n",
@@ -121,6 +129,7 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 	    {"grace", required_argument, NULL, O_GRACE},
 	    {"cpu-threads", required_argument, NULL, O_THREADS},
 	    {"cpu-queue", required_argument, NULL, O_QUEUE},
+	    {"queue", required_argument, NULL, 'q'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -131,10 +140,13 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 	char *end;
 	int c, idx = 0;
 
-	while ((c = getopt_long(argc, argv, "l:b:m:vhV", opts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:b:m:q:vhV", opts, &idx)) != -1) {
 		switch (c) {
 		case 'l':
 			o->listen = optarg;
+			continue;
+		case 'q':
+			o->queue = optarg;
 			continue;
 		case 'v':
 			cfg->verbose = 1;
@@ -348,7 +360,10 @@ int
 main(int argc, char **argv)
 {
 	static const int sigs[] = {SIGTERM, SIGINT};
-	struct opts o = {NULL, 4096, 0660, 2, 1024};
+	struct opts o = {NULL, 4096, 0660, 2, 1024, NULL};
+	struct jobs_api *jobs = NULL;
+	struct jobs_tasks tasks;
+	char err[JOBSTORE_ERR_MAX];
 	struct offload_pool *pool = NULL;
 	struct ev_loop *loop = NULL;
 	struct mux_config cfg;
@@ -384,6 +399,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "fcgilab-mux: %s\n", strerror(errno));
 		goto out;
 	}
+	if (o.queue != NULL) {
+		jobs_tasks_init(&tasks, &cfg.app);
+		if ((jobs = jobs_api_new(
+		         m, &tasks, o.queue, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "fcgilab-mux: jobs: %s\n", err);
+			goto out;
+		}
+	}
 	ev_signal(loop, sigs, 2, on_signal, m);
 	while (!mux_done(m))
 		if (ev_run_once(loop, -1) != EV_OK) {
@@ -395,6 +418,7 @@ main(int argc, char **argv)
 out:
 	if (m != NULL)
 		mux_free(m);
+	jobs_api_free(jobs); /* after the requests detached */
 	offload_free(pool);
 	if (loop != NULL)
 		ev_free(loop);

@@ -1,0 +1,1265 @@
+/* jobs — the pure part of background jobs; contract in jobs.h. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "jobs.h"
+#include "num.h"
+#include "qs.h"
+
+static const char *const status_names[JOBS_STATUS__MAX] = {
+    [JOBS_QUEUED] = "queued",
+    [JOBS_RUNNING] = "running",
+    [JOBS_DONE] = "done",
+    [JOBS_FAILED] = "failed",
+    [JOBS_CANCELLED] = "cancelled",
+};
+
+const char *
+jobs_status_name(enum jobs_status s)
+{
+	return (unsigned)s < JOBS_STATUS__MAX ? status_names[s] : "?";
+}
+
+bool
+jobs_status_parse(const char *s, size_t len, enum jobs_status *out)
+{
+	int i;
+
+	for (i = 0; i < JOBS_STATUS__MAX; i++)
+		if (strlen(status_names[i]) == len &&
+		    memcmp(s, status_names[i], len) == 0) {
+			*out = (enum jobs_status)i;
+			return true;
+		}
+	return false;
+}
+
+void
+jobs_record_free(struct jobs_record *r)
+{
+	free(r->params);
+	free(r->result);
+	free(r->error);
+	r->params = r->result = r->error = NULL;
+}
+
+void
+jobs_new_free(struct jobs_new *n)
+{
+	free(n->params);
+	n->params = NULL;
+}
+
+/* --- JSON text ----------------------------------------------------------- */
+
+/* The largest printf precision the reals in v need (Python prints each
+ * float in its shortest form; jansson has one precision per dump). */
+static int
+max_precision(const json_t *v)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+	int p = 0, q;
+
+	switch (json_typeof(v)) {
+	case JSON_REAL:
+		return num_precision(json_real_value(v));
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)v, key, item)
+		{
+			q = max_precision(item);
+			p = q > p ? q : p;
+		}
+		return p;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, item)
+		{
+			q = max_precision(item);
+			p = q > p ? q : p;
+		}
+		return p;
+	case JSON_STRING:
+	case JSON_INTEGER:
+	case JSON_TRUE:
+	case JSON_FALSE:
+	case JSON_NULL:
+		break;
+	}
+	return 0;
+}
+
+/* Dump v compactly (FastAPI's separators) with Python's float texts,
+ * stealing the reference. */
+static char *
+dump(json_t *v, size_t *lenp)
+{
+	size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+	int p;
+	char *s;
+
+	if (v == NULL)
+		return NULL;
+	if ((p = max_precision(v)) > 0)
+		flags |= JSON_REAL_PRECISION(p);
+	s = json_dumps(v, flags);
+	json_decref(v);
+	if (s != NULL && lenp != NULL)
+		*lenp = strlen(s);
+	return s;
+}
+
+/* A growable text buffer for the record and page bodies, which splice
+ * stored JSON texts (params, result) in as they are. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void
+sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if ((p = realloc(b->p, cap)) == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+sb_str(struct sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+/* s as a JSON string (or null when s is NULL). */
+static void
+sb_json_string(struct sbuf *b, const char *s)
+{
+	char *q;
+
+	if (s == NULL) {
+		sb_str(b, "null");
+		return;
+	}
+	q = json_dumps(json_string(s), JSON_ENCODE_ANY);
+	if (q == NULL) { /* not UTF-8 (never stored so) or ENOMEM */
+		b->failed = true;
+		return;
+	}
+	sb_str(b, q);
+	free(q);
+}
+
+static char *
+sb_finish(struct sbuf *b, size_t *lenp)
+{
+	if (b->failed) {
+		free(b->p);
+		return NULL;
+	}
+	if (lenp != NULL)
+		*lenp = b->len;
+	return b->p;
+}
+
+void
+jobs_time_iso(int64_t us, char out[JOBS_TIME_MAX])
+{
+	time_t secs = (time_t)(us / 1000000);
+	long frac = (long)(us % 1000000);
+	struct tm tm;
+	size_t n;
+
+	if (gmtime_r(&secs, &tm) == NULL) {
+		snprintf(out, JOBS_TIME_MAX, "1970-01-01T00:00:00Z");
+		return;
+	}
+	n = strftime(out, JOBS_TIME_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (frac > 0)
+		snprintf(out + n, JOBS_TIME_MAX - n, ".%06ldZ", frac);
+	else
+		snprintf(out + n, JOBS_TIME_MAX - n, "Z");
+}
+
+static void
+sb_time(struct sbuf *b, int64_t us)
+{
+	char t[JOBS_TIME_MAX];
+
+	if (us <= 0) {
+		sb_str(b, "null");
+		return;
+	}
+	jobs_time_iso(us, t);
+	sb_str(b, "\"");
+	sb_str(b, t);
+	sb_str(b, "\"");
+}
+
+static void
+sb_record(struct sbuf *b, const struct jobs_record *r)
+{
+	char num[64];
+
+	sb_str(b, "{\"id\":");
+	sb_json_string(b, r->id);
+	sb_str(b, ",\"task\":");
+	sb_json_string(b, r->task);
+	sb_str(b, ",\"params\":");
+	sb_str(b, r->params ? r->params : "{}");
+	sb_str(b, ",\"status\":\"");
+	sb_str(b, jobs_status_name(r->status));
+	snprintf(num, sizeof(num), "\",\"attempts\":%d,\"max_attempts\":%d",
+	    r->attempts, r->max_attempts);
+	sb_str(b, num);
+	sb_str(b, ",\"result\":");
+	sb_str(b, r->result ? r->result : "null");
+	sb_str(b, ",\"error\":");
+	sb_json_string(b, r->error);
+	sb_str(b, ",\"created_at\":");
+	sb_time(b, r->created_us);
+	sb_str(b, ",\"started_at\":");
+	sb_time(b, r->started_us);
+	sb_str(b, ",\"finished_at\":");
+	sb_time(b, r->finished_us);
+	sb_str(b, "}");
+}
+
+char *
+jobs_record_json(const struct jobs_record *r, size_t *lenp)
+{
+	struct sbuf b = {NULL, 0, 0, false};
+
+	sb_record(&b, r);
+	return sb_finish(&b, lenp);
+}
+
+/* --- ids ----------------------------------------------------------------- */
+
+static const char hexdig[] = "0123456789abcdef";
+
+void
+jobs_id_format(const uint8_t raw[16], char out[JOBS_ID_LEN + 1])
+{
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		out[2 * i] = hexdig[raw[i] >> 4];
+		out[2 * i + 1] = hexdig[raw[i] & 15];
+	}
+	out[JOBS_ID_LEN] = '\0';
+}
+
+bool
+jobs_id_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return false;
+	for (i = 0; i < JOBS_ID_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[JOBS_ID_LEN] == '\0';
+}
+
+static int
+hexval(char c)
+{
+	return c >= 'a' ? c - 'a' + 10 : c - '0';
+}
+
+/* --- pydantic errors ----------------------------------------------------- */
+
+/* One error object; input and ctx are stolen (ctx may be NULL). */
+static json_t *
+pyd_error(const char *type, const char *where, const char *field,
+    const char *msg, json_t *input, json_t *ctx)
+{
+	json_t *loc, *err;
+
+	loc =
+	    field ? json_pack("[s,s]", where, field) : json_pack("[s]", where);
+	err = json_pack("{s:s,s:o,s:s,s:o}", "type", type, "loc", loc, "msg",
+	    msg, "input", input ? input : json_null());
+	if (err != NULL && ctx != NULL &&
+	    json_object_set_new(err, "ctx", ctx) != 0) {
+		json_decref(err);
+		return NULL;
+	}
+	if (err == NULL)
+		json_decref(ctx);
+	return err;
+}
+
+/* Append err (stolen) to errors; -1 on ENOMEM. */
+static int
+add_error(json_t *errors, json_t *err)
+{
+	if (err == NULL)
+		return -1;
+	return json_array_append_new(errors, err) == 0 ? 0 : -1;
+}
+
+/* {"detail": errors} as the 422 body; errors stolen. */
+static char *
+detail_body(json_t *errors, size_t *lenp)
+{
+	if (errors == NULL)
+		return NULL;
+	return dump(json_pack("{s:o}", "detail", errors), lenp);
+}
+
+/* One error, as a whole 422 body. */
+static char *
+one_error_body(json_t *err, size_t *lenp)
+{
+	json_t *errors;
+
+	if (err == NULL || (errors = json_array()) == NULL ||
+	    json_array_append_new(errors, err) != 0) {
+		json_decref(err);
+		return NULL;
+	}
+	return detail_body(errors, lenp);
+}
+
+/* --- numeric fields, as pydantic's lax float and int ---------------------- */
+
+struct field {
+	const char *name;
+	bool is_float;
+	double lo, hi;
+};
+
+static int
+bound_error(const struct field *f, const json_t *v, double x, json_t *errors)
+{
+	char msg[96], num[NUM_FMT_MAX];
+	bool le = !(x <= f->hi); /* le is checked first; NaN fails it */
+	double bound = le ? f->hi : f->lo;
+	json_t *b;
+
+	num_format(bound, num);
+	snprintf(msg, sizeof(msg), "Input should be %s %s",
+	    le ? "less than or equal to" : "greater than or equal to", num);
+	b = f->is_float ? json_real(bound) : json_integer((json_int_t)bound);
+	return add_error(errors,
+	    pyd_error(le ? "less_than_equal" : "greater_than_equal", "body",
+	        f->name, msg, json_deep_copy(v),
+	        json_pack("{s:o}", le ? "le" : "ge", b)));
+}
+
+/* The value of a JSON string as pydantic parses str into float or int.
+ * Returns the error type, or NULL with *x set. */
+static const char *
+parse_string(const struct field *f, const json_t *v, double *x)
+{
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v);
+	long long n;
+
+	if (f->is_float)
+		return num_parse_float(s, len, x) == NUM_OK ? NULL
+		                                            : "float_parsing";
+	switch (num_parse_int(s, len, &n)) {
+	case NUM_OK:
+		*x = (double)n;
+		return NULL;
+	case NUM_ESIZE:
+		return "int_parsing_size";
+	case NUM_EPARSE:
+		break;
+	}
+	return "int_parsing";
+}
+
+static const char *
+type_msg(const char *type)
+{
+	static const struct {
+		const char *type, *msg;
+	} msgs[] = {
+	    {"float_type", "Input should be a valid number"},
+	    {"float_parsing",
+	        "Input should be a valid number, unable to parse string as a "
+	        "number"},
+	    {"int_type", "Input should be a valid integer"},
+	    {"int_parsing",
+	        "Input should be a valid integer, unable to parse string as an "
+	        "integer"},
+	    {"int_parsing_size",
+	        "Unable to parse input string as an integer, exceeded maximum "
+	        "size"},
+	    {"int_from_float",
+	        "Input should be a valid integer, got a number with a "
+	        "fractional part"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+		if (strcmp(msgs[i].type, type) == 0)
+			return msgs[i].msg;
+	return type;
+}
+
+/* Field f of body: 1 with *x when valid, 0 after adding its error (or
+ * when absent with dflt given: *x = *dflt), -1 on ENOMEM. */
+static int
+number_field(const struct field *f, const json_t *body, const double *dflt,
+    json_t *errors, double *x)
+{
+	const json_t *v = json_object_get(body, f->name);
+	const char *bad = NULL;
+
+	if (v == NULL && dflt != NULL) {
+		*x = *dflt;
+		return 1;
+	}
+	if (v == NULL)
+		return add_error(errors,
+		           pyd_error("missing", "body", f->name,
+		               "Field required", json_deep_copy(body), NULL))
+		    ? -1
+		    : 0;
+	switch (json_typeof(v)) {
+	case JSON_INTEGER:
+		*x = (double)json_integer_value(v);
+		break;
+	case JSON_REAL:
+		*x = json_real_value(v);
+		if (!f->is_float && *x != floor(*x))
+			bad = "int_from_float";
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE: /* lax mode takes booleans as 1 and 0 */
+		*x = json_is_true(v) ? 1 : 0;
+		break;
+	case JSON_STRING:
+		bad = parse_string(f, v, x);
+		break;
+	case JSON_NULL:
+	case JSON_OBJECT:
+	case JSON_ARRAY:
+		bad = f->is_float ? "float_type" : "int_type";
+		break;
+	}
+	if (bad != NULL)
+		return add_error(errors,
+		           pyd_error(bad, "body", f->name, type_msg(bad),
+		               json_deep_copy(v), NULL))
+		    ? -1
+		    : 0;
+	if (*x <= f->hi && *x >= f->lo)
+		return 1;
+	return bound_error(f, v, *x, errors) ? -1 : 0;
+}
+
+/* --- the built-in tasks -------------------------------------------------- */
+
+/* {"<name>": x}, x printed as /wait and /cpu print it. */
+static int
+one_number_params(const char *name, double x, bool is_float, json_t **params)
+{
+	json_t *num;
+
+	if (is_float && x != floor(x))
+		num = json_real(x);
+	else
+		num = json_integer((json_int_t)x);
+	*params = json_pack("{s:o}", name, num);
+	return *params ? 0 : -1;
+}
+
+static int
+validate_wait(const struct jobs_task *t, const json_t *body, json_t *errors,
+    json_t **params)
+{
+	const struct app_config *cfg = t->cfg;
+	struct field f = {"secs", true, 0, cfg->max_secs};
+	double x = 0;
+	int rc;
+
+	*params = NULL;
+	if ((rc = number_field(&f, body, NULL, errors, &x)) <= 0)
+		return rc;
+	return one_number_params("secs", x, true, params);
+}
+
+static int
+validate_cpu(const struct jobs_task *t, const json_t *body, json_t *errors,
+    json_t **params)
+{
+	const struct app_config *cfg = t->cfg;
+	struct field f = {"n", false, 0, (double)cfg->max_n};
+	double x = 0;
+	int rc;
+
+	*params = NULL;
+	if ((rc = number_field(&f, body, NULL, errors, &x)) <= 0)
+		return rc;
+	return one_number_params("n", x, false, params);
+}
+
+void
+jobs_tasks_init(struct jobs_tasks *ts, const struct app_config *cfg)
+{
+	memset(ts, 0, sizeof(*ts));
+	ts->app = *cfg;
+	ts->t[0] = (struct jobs_task){"wait", validate_wait, NULL, &ts->app};
+	ts->t[1] = (struct jobs_task){"cpu", validate_cpu, NULL, &ts->app};
+	ts->n = 2;
+}
+
+bool
+jobs_tasks_add(struct jobs_tasks *ts, const struct jobs_task *t)
+{
+	size_t i;
+
+	if (t->name == NULL || strlen(t->name) >= JOBS_TASK_MAX ||
+	    t->validate == NULL)
+		return false;
+	for (i = 0; i < ts->n; i++)
+		if (strcmp(ts->t[i].name, t->name) == 0) {
+			ts->t[i] = *t;
+			return true;
+		}
+	if (ts->n == JOBS_MAX_TASKS)
+		return false;
+	ts->t[ts->n++] = *t;
+	return true;
+}
+
+const struct jobs_task *
+jobs_tasks_find(const struct jobs_tasks *ts, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < ts->n; i++)
+		if (strcmp(ts->t[i].name, name) == 0)
+			return &ts->t[i];
+	return NULL;
+}
+
+/* pydantic's list of literals: "'a'", "'a' or 'b'", "'a', 'b' or 'c'". */
+static void
+literal_list(const char *const *names, size_t n, char *buf, size_t cap)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && o < cap; i++)
+		o += (size_t)snprintf(buf + o, cap - o, "%s'%s'",
+		    i == 0 ? "" : (i + 1 == n ? " or " : ", "), names[i]);
+}
+
+/* The task field: the task, or NULL after adding its error. */
+static const struct jobs_task *
+task_field(
+    const struct jobs_tasks *ts, const json_t *body, json_t *errors, int *rc)
+{
+	const json_t *v = json_object_get(body, "task");
+	const char *names[JOBS_MAX_TASKS];
+	const struct jobs_task *t;
+	char expected[JOBS_MAX_TASKS * (JOBS_TASK_MAX + 6)],
+	    msg[sizeof(expected) + 32];
+	size_t i;
+
+	*rc = 0;
+	if (v == NULL) {
+		*rc = add_error(errors,
+		    pyd_error("missing", "body", "task", "Field required",
+		        json_deep_copy(body), NULL));
+		return NULL;
+	}
+	if (json_is_string(v) &&
+	    (t = jobs_tasks_find(ts, json_string_value(v))))
+		return t;
+	for (i = 0; i < ts->n; i++)
+		names[i] = ts->t[i].name;
+	literal_list(names, ts->n, expected, sizeof(expected));
+	snprintf(msg, sizeof(msg), "Input should be %s", expected);
+	*rc = add_error(errors,
+	    pyd_error("literal_error", "body", "task", msg, json_deep_copy(v),
+	        json_pack("{s:s}", "expected", expected)));
+	return NULL;
+}
+
+/* Validate a body that is a JSON object. */
+static enum jobs_parse
+validate_object(const struct jobs_tasks *ts, const json_t *body,
+    struct jobs_new *out, int *status, char **err, size_t *errlen)
+{
+	struct field fa = {"max_attempts", false, 1, JOBS_MAX_MAX_ATTEMPTS};
+	const double dflt = JOBS_DEFAULT_MAX_ATTEMPTS;
+	const struct jobs_task *t;
+	json_t *errors, *params = NULL;
+	double attempts = dflt;
+	int rc = -1;
+
+	if ((errors = json_array()) == NULL)
+		return JOBS_PARSE_ENOMEM;
+	if ((t = task_field(ts, body, errors, &rc)) != NULL &&
+	    (rc = t->validate(t, body, errors, &params)) == 0)
+		rc = number_field(&fa, body, &dflt, errors, &attempts) < 0 ? -1
+		                                                           : 0;
+	if (rc == 0 && json_array_size(errors) == 0 && params != NULL) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->task, sizeof(out->task), "%s", t->name);
+		out->max_attempts = (int)attempts;
+		out->params = dump(params, NULL);
+		json_decref(errors);
+		return out->params ? JOBS_PARSE_OK : JOBS_PARSE_ENOMEM;
+	}
+	json_decref(params);
+	if (rc != 0) {
+		json_decref(errors);
+		return JOBS_PARSE_ENOMEM;
+	}
+	*status = 422;
+	*err = detail_body(errors, errlen);
+	return *err ? JOBS_PARSE_INVALID : JOBS_PARSE_ENOMEM;
+}
+
+/* --- POST /jobs bodies --------------------------------------------------- */
+
+/* FastAPI reads a body as JSON when there is no Content-Type, or when it
+ * is application/json or application/<anything>+json (parameters and
+ * case ignored, as Python's email.message does). */
+static bool
+ctype_is_json(const char *ctype)
+{
+	const char *semi, *slash, *end;
+	size_t sub;
+
+	if (ctype == NULL || *ctype == '\0')
+		return true;
+	while (*ctype == ' ' || *ctype == '\t')
+		ctype++;
+	semi = strchr(ctype, ';');
+	end = semi ? semi : ctype + strlen(ctype);
+	while (end > ctype && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	slash = memchr(ctype, '/', (size_t)(end - ctype));
+	if (slash == NULL || (size_t)(slash - ctype) != 11 ||
+	    strncasecmp(ctype, "application", 11) != 0)
+		return false;
+	sub = (size_t)(end - slash - 1);
+	return (sub == 4 && strncasecmp(slash + 1, "json", 4) == 0) ||
+	    (sub >= 5 && strncasecmp(end - 5, "+json", 5) == 0);
+}
+
+/*
+ * Where and why Python's json.loads fails on a text: a small scanner with
+ * the steps of Python's json.decoder (the pure-Python one, whose messages
+ * the C one shares), so that json_invalid carries Python's message and
+ * position. It only judges syntax; values are jansson's business.
+ */
+struct pyscan {
+	const char *s;
+	size_t len;
+	const char *msg; /* set at the first error */
+	size_t pos;
+	int depth;
+};
+
+#define PY_MAX_DEPTH 900 /* Python gives up (RecursionError) near 1000 */
+
+static size_t
+py_ws(const struct pyscan *p, size_t i)
+{
+	while (i < p->len && strchr(" \t\n\r", p->s[i]) != NULL && p->s[i])
+		i++;
+	return i;
+}
+
+static bool
+py_fail(struct pyscan *p, const char *msg, size_t pos)
+{
+	p->msg = msg;
+	p->pos = pos;
+	return false;
+}
+
+static bool
+py_string(struct pyscan *p, size_t *i)
+{
+	size_t begin = *i - 1; /* the opening quote */
+	unsigned char c;
+	size_t k;
+
+	while (*i < p->len) {
+		c = (unsigned char)p->s[*i];
+		if (c == '"') {
+			(*i)++;
+			return true;
+		}
+		if (c < 0x20)
+			return py_fail(p, "Invalid control character at", *i);
+		if (c != '\\') {
+			(*i)++;
+			continue;
+		}
+		if (*i + 1 >= p->len)
+			return py_fail(
+			    p, "Unterminated string starting at", begin);
+		c = (unsigned char)p->s[*i + 1];
+		if (c == 'u') {
+			for (k = 0; k < 4; k++)
+				if (*i + 2 + k >= p->len ||
+				    !strchr("0123456789abcdefABCDEF",
+				        p->s[*i + 2 + k]) ||
+				    p->s[*i + 2 + k] == '\0')
+					return py_fail(p,
+					    "Invalid \\uXXXX escape", *i + 1);
+			*i += 6;
+			continue;
+		}
+		if (strchr("\"\\/bfnrt", c) == NULL || c == '\0')
+			return py_fail(p, "Invalid \\escape", *i);
+		*i += 2;
+	}
+	return py_fail(p, "Unterminated string starting at", begin);
+}
+
+/* Python's NUMBER_RE: -?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)? */
+static bool
+py_number(const struct pyscan *p, size_t *i)
+{
+	size_t j = *i, k;
+
+	if (j < p->len && p->s[j] == '-')
+		j++;
+	if (j < p->len && p->s[j] == '0')
+		j++;
+	else if (j < p->len && p->s[j] >= '1' && p->s[j] <= '9')
+		while (j < p->len && p->s[j] >= '0' && p->s[j] <= '9')
+			j++;
+	else
+		return false;
+	if (j + 1 < p->len && p->s[j] == '.' && p->s[j + 1] >= '0' &&
+	    p->s[j + 1] <= '9')
+		for (j++; j < p->len && p->s[j] >= '0' && p->s[j] <= '9';)
+			j++;
+	if (j < p->len && (p->s[j] == 'e' || p->s[j] == 'E')) {
+		k = j + 1;
+		if (k < p->len && (p->s[k] == '+' || p->s[k] == '-'))
+			k++;
+		if (k < p->len && p->s[k] >= '0' && p->s[k] <= '9') {
+			while (k < p->len && p->s[k] >= '0' && p->s[k] <= '9')
+				k++;
+			j = k;
+		}
+	}
+	*i = j;
+	return true;
+}
+
+static bool py_value(struct pyscan *p, size_t *i);
+
+/* After '{' or '[': the members, up to the closing bracket. */
+static bool
+py_container(struct pyscan *p, size_t *i, char close)
+{
+	bool obj = close == '}';
+
+	*i = py_ws(p, *i);
+	if (*i < p->len && p->s[*i] == close) {
+		(*i)++;
+		return true;
+	}
+	for (;;) {
+		if (obj) {
+			if (*i >= p->len || p->s[*i] != '"')
+				return py_fail(p,
+				    "Expecting property name enclosed in "
+				    "double quotes",
+				    *i);
+			(*i)++;
+			if (!py_string(p, i))
+				return false;
+			*i = py_ws(p, *i);
+			if (*i >= p->len || p->s[*i] != ':')
+				return py_fail(
+				    p, "Expecting ':' delimiter", *i);
+			*i = py_ws(p, *i + 1);
+		}
+		if (!py_value(p, i))
+			return false;
+		*i = py_ws(p, *i);
+		if (*i < p->len && p->s[*i] == close) {
+			(*i)++;
+			return true;
+		}
+		if (*i >= p->len || p->s[*i] != ',')
+			return py_fail(p, "Expecting ',' delimiter", *i);
+		*i = py_ws(p, *i + 1);
+	}
+}
+
+static bool
+py_value(struct pyscan *p, size_t *i)
+{
+	static const char *const words[] = {
+	    "null", "true", "false", "NaN", "Infinity", "-Infinity"};
+	size_t w;
+	bool ok;
+
+	if (*i >= p->len)
+		return py_fail(p, "Expecting value", *i);
+	switch (p->s[*i]) {
+	case '"':
+		(*i)++;
+		return py_string(p, i);
+	case '{':
+	case '[':
+		if (++p->depth > PY_MAX_DEPTH)
+			return py_fail(p, NULL, *i);
+		(*i)++;
+		ok = py_container(p, i, p->s[*i - 1] == '{' ? '}' : ']');
+		p->depth--;
+		return ok;
+	default:
+		break;
+	}
+	for (w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+		if (p->len - *i >= strlen(words[w]) &&
+		    memcmp(p->s + *i, words[w], strlen(words[w])) == 0) {
+			*i += strlen(words[w]);
+			return true;
+		}
+	if (py_number(p, i))
+		return true;
+	return py_fail(p, "Expecting value", *i);
+}
+
+/* Python's message (its C scanner's words) and position (in characters)
+ * for body, when its scanner finds a syntax error; false when it finds
+ * none (or gives up). */
+static bool
+python_json_error(const char *body, size_t len, const char **msg, size_t *pos)
+{
+	struct pyscan p = {body, len, NULL, 0, 0};
+	size_t i = py_ws(&p, 0), k;
+
+	if (py_value(&p, &i)) {
+		i = py_ws(&p, i);
+		if (i == len)
+			return false;
+		py_fail(&p, "Extra data", i);
+	}
+	if (p.msg == NULL)
+		return false;
+	*msg = p.msg;
+	for (*pos = 0, k = 0; k < p.pos; k++) /* bytes to code points */
+		if (((unsigned char)body[k] & 0xc0) != 0x80)
+			(*pos)++;
+	return true;
+}
+
+static char *
+json_invalid_body(
+    const json_error_t *e, const char *body, size_t len, size_t *lenp)
+{
+	const char *msg = "Expecting value";
+	size_t pos = (size_t)e->position;
+	json_t *err, *loc;
+
+	/* Python's own words where its scanner sees the error; else (a text
+	 * Python reads but jansson does not: NaN, huge integers) jansson's
+	 * position */
+	python_json_error(body, len, &msg, &pos);
+	loc = json_pack("[s,I]", "body", (json_int_t)pos);
+	err = json_pack("{s:s,s:o,s:s,s:{},s:{s:s}}", "type", "json_invalid",
+	    "loc", loc, "msg", "JSON decode error", "input", "ctx", "error",
+	    msg);
+	return one_error_body(err, lenp);
+}
+
+static enum jobs_parse
+invalid_with(char *body, int code, int *status, char **err)
+{
+	*status = code;
+	*err = body;
+	return body ? JOBS_PARSE_INVALID : JOBS_PARSE_ENOMEM;
+}
+
+static enum jobs_parse
+not_an_object(json_t *input, int *status, char **err, size_t *errlen)
+{
+	return invalid_with(
+	    one_error_body(pyd_error("model_attributes_type", "body", NULL,
+	                       "Input should be a valid dictionary or object "
+	                       "to extract fields from",
+	                       input, NULL),
+	        errlen),
+	    422, status, err);
+}
+
+enum jobs_parse
+jobs_parse_new(const struct jobs_tasks *ts, const char *ctype, const char *body,
+    size_t len, struct jobs_new *out, int *status, char **err, size_t *errlen)
+{
+	enum jobs_parse res;
+	json_error_t e;
+	char *text;
+	json_t *v;
+
+	*err = NULL;
+	if (len == 0)
+		return invalid_with(
+		    one_error_body(pyd_error("missing", "body", NULL,
+		                       "Field required", json_null(), NULL),
+		        errlen),
+		    422, status, err);
+	if (!ctype_is_json(ctype)) {
+		/* the bytes themselves reach pydantic, as a str */
+		if ((text = qs_utf8_sanitize(body, len, NULL)) == NULL)
+			return JOBS_PARSE_ENOMEM;
+		v = json_string(text);
+		free(text);
+		return not_an_object(v, status, err, errlen);
+	}
+	v = json_loadb(body, len, JSON_DECODE_ANY, &e);
+	if (v == NULL && json_error_code(&e) == json_error_invalid_utf8)
+		return invalid_with(app_detail_body("There was an error "
+		                                    "parsing the body",
+		                        errlen),
+		    400, status, err);
+	if (v == NULL && json_error_code(&e) == json_error_out_of_memory)
+		return JOBS_PARSE_ENOMEM;
+	if (v == NULL)
+		return invalid_with(
+		    json_invalid_body(&e, body, len, errlen), 422, status, err);
+	if (!json_is_object(v))
+		return not_an_object(v, status, err, errlen);
+	res = validate_object(ts, v, out, status, err, errlen);
+	json_decref(v);
+	return res;
+}
+
+enum jobs_parse
+jobs_validate_new(const struct jobs_tasks *ts, const char *task,
+    const json_t *params, int max_attempts, struct jobs_new *out, char **err,
+    size_t *errlen)
+{
+	enum jobs_parse res;
+	int status = 0;
+	json_t *body;
+
+	*err = NULL;
+	body = params ? json_deep_copy(params) : json_object();
+	if (body == NULL || !json_is_object(body) ||
+	    json_object_set_new(body, "task", json_string(task)) != 0 ||
+	    json_object_set_new(
+	        body, "max_attempts", json_integer(max_attempts)) != 0) {
+		json_decref(body);
+		return JOBS_PARSE_ENOMEM;
+	}
+	res = validate_object(ts, body, out, &status, err, errlen);
+	json_decref(body);
+	return res;
+}
+
+char *
+jobs_bad_id_body(const char *id, size_t *lenp)
+{
+	static const char pattern[] = "^[0-9a-f]{32}$";
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "String should match pattern '%s'", pattern);
+	return one_error_body(pyd_error("string_pattern_mismatch", "path",
+	                          "job_id", msg, json_string(id ? id : ""),
+	                          json_pack("{s:s}", "pattern", pattern)),
+	    lenp);
+}
+
+/* --- cursors ------------------------------------------------------------- */
+
+#define CURSOR_VERSION 1
+#define CURSOR_BYTES   30 /* version, filter, created (8), id (16), check (4) */
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static uint32_t
+cursor_check(const uint8_t *p, size_t n)
+{
+	static const char salt[] = "fcgilab jobs cursor";
+	uint32_t h = 2166136261u; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < sizeof(salt) - 1; i++)
+		h = (h ^ (uint8_t)salt[i]) * 16777619u;
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+void
+jobs_cursor_encode(
+    const struct jobs_cursor *c, int status, char out[JOBS_CURSOR_MAX])
+{
+	uint8_t raw[CURSOR_BYTES];
+	uint64_t t = (uint64_t)c->created_us;
+	uint32_t h;
+	size_t i, o = 0;
+	uint32_t v;
+
+	raw[0] = CURSOR_VERSION;
+	raw[1] = (uint8_t)(status + 1);
+	for (i = 0; i < 8; i++)
+		raw[2 + i] = (uint8_t)(t >> (56 - 8 * i));
+	for (i = 0; i < 16; i++)
+		raw[10 + i] = (uint8_t)(hexval(c->id[2 * i]) << 4 |
+		    hexval(c->id[2 * i + 1]));
+	h = cursor_check(raw, 26);
+	for (i = 0; i < 4; i++)
+		raw[26 + i] = (uint8_t)(h >> (24 - 8 * i));
+	for (i = 0; i < CURSOR_BYTES; i += 3) { /* 30 bytes: 40 characters */
+		v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 |
+		    raw[i + 2];
+		out[o++] = b64[v >> 18];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = b64[(v >> 6) & 63];
+		out[o++] = b64[v & 63];
+	}
+	out[o] = '\0';
+}
+
+bool
+jobs_cursor_decode(
+    const char *s, size_t len, int status, struct jobs_cursor *out)
+{
+	uint8_t raw[CURSOR_BYTES];
+	const char *p;
+	uint32_t v, h;
+	uint64_t t = 0;
+	size_t i, j;
+
+	if (len != CURSOR_BYTES / 3 * 4)
+		return false;
+	for (i = 0; i < len; i += 4) {
+		v = 0;
+		for (j = 0; j < 4; j++) {
+			if (s[i + j] == '\0' ||
+			    (p = strchr(b64, s[i + j])) == NULL)
+				return false;
+			v = v << 6 | (uint32_t)(p - b64);
+		}
+		raw[i / 4 * 3] = (uint8_t)(v >> 16);
+		raw[i / 4 * 3 + 1] = (uint8_t)(v >> 8);
+		raw[i / 4 * 3 + 2] = (uint8_t)v;
+	}
+	h = (uint32_t)raw[26] << 24 | (uint32_t)raw[27] << 16 |
+	    (uint32_t)raw[28] << 8 | raw[29];
+	if (raw[0] != CURSOR_VERSION || raw[1] != (uint8_t)(status + 1) ||
+	    h != cursor_check(raw, 26))
+		return false;
+	for (i = 0; i < 8; i++)
+		t = t << 8 | raw[2 + i];
+	if (t > (uint64_t)INT64_MAX)
+		return false;
+	out->created_us = (int64_t)t;
+	jobs_id_format(raw + 10, out->id);
+	return true;
+}
+
+/* --- GET /jobs queries and pages ----------------------------------------- */
+
+/* Append the items of a 422 body's "detail" (from app_query_param). */
+static int
+append_detail(json_t *errors, char *body)
+{
+	json_t *v = json_loads(body, 0, NULL), *d;
+	int rc = -1;
+
+	free(body);
+	d = json_object_get(v, "detail");
+	if (json_is_array(d))
+		rc = json_array_extend(errors, d) == 0 ? 0 : -1;
+	json_decref(v);
+	return rc;
+}
+
+static int
+status_param(const char *query, struct jobs_page_req *out, json_t *errors)
+{
+	const char *names[JOBS_STATUS__MAX];
+	char expected[128], msg[160];
+	enum jobs_status st;
+	size_t count, len;
+	char *val;
+	int i, rc;
+
+	out->status = -1;
+	if ((val = qs_get(query, "status", &count, &len)) == NULL)
+		return count > 0 ? -1 : 0;
+	if (strlen(val) == len && jobs_status_parse(val, len, &st)) {
+		out->status = (int)st;
+		free(val);
+		return 0;
+	}
+	for (i = 0; i < JOBS_STATUS__MAX; i++)
+		names[i] = status_names[i];
+	literal_list(names, JOBS_STATUS__MAX, expected, sizeof(expected));
+	snprintf(msg, sizeof(msg), "Input should be %s", expected);
+	rc = add_error(errors,
+	    pyd_error("literal_error", "query", "status", msg,
+	        json_stringn(val, len),
+	        json_pack("{s:s}", "expected", expected)));
+	free(val);
+	return rc;
+}
+
+static int
+cursor_param(const char *query, struct jobs_page_req *out, bool status_ok,
+    json_t *errors)
+{
+	size_t count, len;
+	char *val;
+	int rc = 0;
+
+	out->has_cursor = false;
+	if ((val = qs_get(query, "cursor", &count, &len)) == NULL)
+		return count > 0 ? -1 : 0;
+	if (!status_ok ||
+	    jobs_cursor_decode(val, len, out->status, &out->after))
+		out->has_cursor = status_ok;
+	else
+		rc = add_error(errors,
+		    pyd_error("value_error", "query", "cursor",
+		        "Value error, invalid cursor", json_stringn(val, len),
+		        json_pack("{s:{}}", "error")));
+	free(val);
+	return rc;
+}
+
+enum jobs_parse
+jobs_parse_list_query(
+    const char *query, struct jobs_page_req *out, char **err, size_t *errlen)
+{
+	struct app_param lim = {
+	    "limit", 0, 1, JOBS_PAGE_MAX, 1, JOBS_PAGE_DEFAULT};
+	json_t *errors;
+	char *body = NULL;
+	double x = JOBS_PAGE_DEFAULT;
+	size_t blen;
+	int rc;
+
+	*err = NULL;
+	memset(out, 0, sizeof(*out));
+	if ((errors = json_array()) == NULL)
+		return JOBS_PARSE_ENOMEM;
+	rc = status_param(query, out, errors);
+	if (rc == 0) {
+		switch (app_query_param(query, &lim, &x, &body, &blen)) {
+		case APP_PARAM_OK:
+			break;
+		case APP_PARAM_INVALID:
+			rc = append_detail(errors, body);
+			break;
+		case APP_PARAM_ENOMEM:
+			rc = -1;
+			break;
+		}
+	}
+	out->limit = (int)x;
+	if (rc == 0) /* a cursor is checked against a valid filter only */
+		rc = cursor_param(
+		    query, out, json_array_size(errors) == 0, errors);
+	if (rc != 0) {
+		json_decref(errors);
+		return JOBS_PARSE_ENOMEM;
+	}
+	if (json_array_size(errors) == 0) {
+		json_decref(errors);
+		return JOBS_PARSE_OK;
+	}
+	*err = detail_body(errors, errlen);
+	return *err ? JOBS_PARSE_INVALID : JOBS_PARSE_ENOMEM;
+}
+
+void
+jobs_page_free(struct jobs_page *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		jobs_record_free(&p->items[i]);
+	free(p->items);
+	p->items = NULL;
+	p->n = 0;
+}
+
+/* "Link: </jobs?status=S&limit=N&cursor=C>; rel="next"\r\n" */
+static char *
+next_link(const struct jobs_page_req *q, const char *cursor)
+{
+	char *s;
+
+	if (asprintf(&s,
+	        "Link: </jobs?%s%s%slimit=%d&cursor=%s>; rel=\"next\"\r\n",
+	        q->status >= 0 ? "status=" : "",
+	        q->status >= 0 ? jobs_status_name((enum jobs_status)q->status)
+	                       : "",
+	        q->status >= 0 ? "&" : "", q->limit, cursor) < 0)
+		return NULL;
+	return s;
+}
+
+char *
+jobs_page_json(const struct jobs_page *p, const struct jobs_page_req *q,
+    size_t *lenp, char **link)
+{
+	struct sbuf b = {NULL, 0, 0, false};
+	char cursor[JOBS_CURSOR_MAX];
+	size_t i;
+
+	*link = NULL;
+	sb_str(&b, "{\"items\":[");
+	for (i = 0; i < p->n; i++) {
+		if (i > 0)
+			sb_str(&b, ",");
+		sb_record(&b, &p->items[i]);
+	}
+	sb_str(&b, "],\"next\":");
+	if (p->has_next) {
+		jobs_cursor_encode(&p->next, q->status, cursor);
+		sb_str(&b, "\"");
+		sb_str(&b, cursor);
+		sb_str(&b, "\"}");
+		if ((*link = next_link(q, cursor)) == NULL)
+			b.failed = true;
+	} else {
+		sb_str(&b, "null}");
+	}
+	if (b.failed) {
+		free(*link);
+		*link = NULL;
+	}
+	return sb_finish(&b, lenp);
+}

@@ -1,0 +1,606 @@
+/* jobs_api — the jobs API as a mux route module; contract in jobs_api.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "ev.h"
+#include "jobs_api.h"
+#include "mux_route.h"
+#include "num.h"
+#include "storeq.h"
+#include "tmr.h"
+
+#define MAX_PENDING       8192 /* store operations waiting; then 503 */
+#define MAX_BATCH         512  /* jobs per commit */
+#define STATS_INTERVAL_MS 1000
+#define RETRY_AFTER       "Retry-After: 1\r\n"
+
+struct jobs_api {
+	struct mux *mux;
+	struct ev_loop *loop;
+	const struct jobs_tasks *tasks;
+	struct storeq *q;
+	const char *store_name;
+	struct tmr_node stats_timer;
+	struct storeq_op *stats_op; /* in the store thread, or NULL */
+	struct jobstore_stats stats;
+	bool have_stats;
+	uint64_t accepted, refused_full, store_errors;
+};
+
+/* One request of the module's routes. */
+struct jreq {
+	struct mux_req *r;
+	struct jobs_api *api;
+	struct storeq_op *op; /* in the store thread, or NULL */
+	char *body;           /* POST: the body so far */
+	size_t len;
+	bool post;
+};
+
+struct jobs_ticket {
+	jobs_enqueued_fn *cb;
+	void *arg;
+	struct storeq_op *op;
+};
+
+/* --- answers ------------------------------------------------------------- */
+
+static void
+store_failed(
+    struct jobs_api *api, struct mux_req *r, const struct storeq_op *op)
+{
+	api->store_errors++;
+	fprintf(stderr, "fcgilab-mux: jobs store: %s\n",
+	    op->err[0] ? op->err : jobstore_result_name(op->res));
+	mux_req_respond_detail(r, 503, RETRY_AFTER, "Service Unavailable");
+}
+
+static void
+answer_enqueued(struct jobs_api *api, struct mux_req *r, struct storeq_op *op)
+{
+	char headers[64], *body;
+
+	if (op->res != JOBSTORE_OK) {
+		store_failed(api, r, op);
+		return;
+	}
+	api->accepted++;
+	snprintf(
+	    headers, sizeof(headers), "Location: /jobs/%s\r\n", op->job.id);
+	body = NULL;
+	if (asprintf(
+	        &body, "{\"id\":\"%s\",\"status\":\"queued\"}", op->job.id) < 0)
+		body = NULL;
+	mux_req_respond_json(r, 202, headers, body, body ? strlen(body) : 0);
+}
+
+static void
+answer_record(struct jobs_api *api, struct mux_req *r, struct storeq_op *op)
+{
+	size_t len = 0;
+	char *body;
+
+	switch (op->res) {
+	case JOBSTORE_OK:
+	case JOBSTORE_CONFLICT:
+		break;
+	case JOBSTORE_NOTFOUND:
+		mux_req_respond_detail(r, 404, NULL, "Job not found");
+		return;
+	case JOBSTORE_EMPTY:
+	case JOBSTORE_LOST:
+	case JOBSTORE_EIO:
+	case JOBSTORE_ENOMEM:
+	case JOBSTORE_EINVAL:
+		store_failed(api, r, op);
+		return;
+	}
+	if (op->res == JOBSTORE_CONFLICT) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg),
+		    "Job is %s: only a queued job can be cancelled",
+		    jobs_status_name(op->rec.status));
+		mux_req_respond_detail(r, 409, NULL, msg);
+		return;
+	}
+	body = jobs_record_json(&op->rec, &len);
+	mux_req_respond_json(r, 200, NULL, body, len);
+}
+
+static void
+answer_page(struct jobs_api *api, struct mux_req *r, struct storeq_op *op)
+{
+	char *body, *link = NULL;
+	size_t len = 0;
+
+	if (op->res != JOBSTORE_OK) {
+		store_failed(api, r, op);
+		return;
+	}
+	body = jobs_page_json(&op->page, &op->q, &len, &link);
+	mux_req_respond_json(r, 200, link, body, len);
+	free(link);
+}
+
+/* A store operation of a request is complete (loop thread). */
+static void
+request_done(struct storeq_op *op)
+{
+	struct jreq *jr = op->owner;
+	struct mux_req *r;
+
+	if (jr == NULL) { /* its client went away */
+		storeq_op_free(op);
+		return;
+	}
+	jr->op = NULL;
+	r = jr->r; /* answering ends the request: jr is freed then */
+	switch (op->kind) {
+	case STOREQ_ENQUEUE:
+		answer_enqueued(jr->api, r, op);
+		break;
+	case STOREQ_GET:
+	case STOREQ_CANCEL:
+		answer_record(jr->api, r, op);
+		break;
+	case STOREQ_LIST:
+		answer_page(jr->api, r, op);
+		break;
+	case STOREQ_STATS:
+		break;
+	}
+	storeq_op_free(op);
+}
+
+/* Hand op to the store thread for jr; answers 503 when it is full. */
+static void
+submit(struct jreq *jr, struct storeq_op *op)
+{
+	if (storeq_submit(jr->api->q, op) != STOREQ_OK) {
+		storeq_op_free(op);
+		jr->api->refused_full++;
+		mux_req_respond_detail(
+		    jr->r, 503, RETRY_AFTER, "Service Unavailable");
+		return;
+	}
+	jr->op = op;
+}
+
+static bool
+new_id(char out[JOBS_ID_LEN + 1])
+{
+	uint8_t raw[16];
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return false;
+	jobs_id_format(raw, out);
+	return true;
+}
+
+/* --- the route hooks ----------------------------------------------------- */
+
+static void
+start_post(struct jreq *jr)
+{
+	const char *cl = mux_req_var(jr->r, MUX_V_CONTENT_LENGTH);
+	long long n = 0;
+
+	jr->post = true;
+	if (cl != NULL && num_parse_int(cl, strlen(cl), &n) == NUM_OK &&
+	    n > JOBS_MAX_BODY) {
+		mux_req_respond_detail(jr->r, 413, NULL, "Content Too Large");
+		return;
+	}
+	if ((jr->body = malloc(JOBS_MAX_BODY)) == NULL)
+		mux_req_respond_detail(
+		    jr->r, 500, NULL, "Internal Server Error");
+}
+
+static void
+start_list(struct jreq *jr)
+{
+	struct storeq_op *op;
+	char *err = NULL;
+	size_t len = 0;
+
+	op = storeq_op_new(STOREQ_LIST, request_done, jr);
+	if (op == NULL) {
+		mux_req_respond_detail(
+		    jr->r, 500, NULL, "Internal Server Error");
+		return;
+	}
+	switch (jobs_parse_list_query(
+	    mux_req_var(jr->r, MUX_V_QUERY), &op->q, &err, &len)) {
+	case JOBS_PARSE_OK:
+		submit(jr, op);
+		return;
+	case JOBS_PARSE_INVALID:
+		storeq_op_free(op);
+		mux_req_respond_json(jr->r, 422, NULL, err, len);
+		return;
+	case JOBS_PARSE_ENOMEM:
+		break;
+	}
+	storeq_op_free(op);
+	mux_req_respond_detail(jr->r, 500, NULL, "Internal Server Error");
+}
+
+static void
+start_one(struct jreq *jr, enum storeq_kind kind)
+{
+	const char *id = mux_req_decision(jr->r)->path_param;
+	struct storeq_op *op;
+	size_t len = 0;
+
+	if (!jobs_id_valid(id)) {
+		char *body = jobs_bad_id_body(id, &len);
+		mux_req_respond_json(jr->r, 422, NULL, body, len);
+		return;
+	}
+	if ((op = storeq_op_new(kind, request_done, jr)) == NULL) {
+		mux_req_respond_detail(
+		    jr->r, 500, NULL, "Internal Server Error");
+		return;
+	}
+	memcpy(op->id, id, sizeof(op->id));
+	submit(jr, op);
+}
+
+static void
+on_start(struct mux_req *r)
+{
+	const char *method = mux_req_var(r, MUX_V_METHOD);
+	struct jreq *jr;
+	bool post, del;
+
+	if ((jr = calloc(1, sizeof(*jr))) == NULL) {
+		mux_req_respond_detail(r, 500, NULL, "Internal Server Error");
+		return;
+	}
+	jr->r = r;
+	jr->api = mux_req_ctx(r);
+	mux_req_set_data(r, jr);
+	/* app.c let only the routes' methods through */
+	post = method != NULL && strcmp(method, "POST") == 0;
+	del = method != NULL && strcmp(method, "DELETE") == 0;
+	if (mux_req_decision(r)->route == APP_R_JOBS && post)
+		start_post(jr);
+	else if (mux_req_decision(r)->route == APP_R_JOBS)
+		start_list(jr);
+	else
+		start_one(jr, del ? STOREQ_CANCEL : STOREQ_GET);
+}
+
+static void
+on_body(struct mux_req *r, const uint8_t *p, size_t n)
+{
+	struct jreq *jr = mux_req_data(r);
+
+	if (!jr->post || jr->body == NULL)
+		return; /* GET and DELETE ignore a body, as FastAPI does */
+	if (n > JOBS_MAX_BODY - jr->len) {
+		free(jr->body);
+		jr->body = NULL;
+		mux_req_respond_detail(r, 413, NULL, "Content Too Large");
+		return;
+	}
+	memcpy(jr->body + jr->len, p, n);
+	jr->len += n;
+}
+
+static void
+on_body_end(struct mux_req *r)
+{
+	struct jreq *jr = mux_req_data(r);
+	struct storeq_op *op;
+	char *err = NULL;
+	size_t len = 0;
+	int status = 422;
+
+	if (!jr->post || jr->body == NULL)
+		return;
+	if ((op = storeq_op_new(STOREQ_ENQUEUE, request_done, jr)) == NULL) {
+		mux_req_respond_detail(r, 500, NULL, "Internal Server Error");
+		return;
+	}
+	switch (
+	    jobs_parse_new(jr->api->tasks, mux_req_var(r, MUX_V_CONTENT_TYPE),
+	        jr->body, jr->len, &op->job, &status, &err, &len)) {
+	case JOBS_PARSE_OK:
+		if (!new_id(op->job.id))
+			break;
+		submit(jr, op);
+		return;
+	case JOBS_PARSE_INVALID:
+		storeq_op_free(op);
+		mux_req_respond_json(r, status, NULL, err, len);
+		return;
+	case JOBS_PARSE_ENOMEM:
+		break;
+	}
+	storeq_op_free(op);
+	mux_req_respond_detail(r, 500, NULL, "Internal Server Error");
+}
+
+static void
+on_end(struct mux_req *r, bool answered)
+{
+	struct jreq *jr = mux_req_data(r);
+
+	(void)answered;
+	if (jr == NULL)
+		return;
+	if (jr->op != NULL)
+		jr->op->owner = NULL; /* request_done will just free it */
+	free(jr->body);
+	free(jr);
+	mux_req_set_data(r, NULL);
+}
+
+static const struct mux_route_ops jobs_ops = {
+    .start = on_start,
+    .body = on_body,
+    .body_end = on_body_end,
+    .end = on_end,
+};
+
+/* --- /metrics ------------------------------------------------------------ */
+
+static void
+stats_done(struct storeq_op *op)
+{
+	struct jobs_api *api = op->owner;
+
+	if (api != NULL) {
+		api->stats_op = NULL;
+		if (op->res == JOBSTORE_OK) {
+			api->stats = op->stats;
+			api->have_stats = true;
+		}
+	}
+	storeq_op_free(op);
+}
+
+static void
+stats_tick(struct tmr_node *node, uint64_t now, void *ctx)
+{
+	struct jobs_api *api = container_of(node, struct jobs_api, stats_timer);
+	struct storeq_op *op;
+
+	(void)now;
+	(void)ctx;
+	if (api->stats_op == NULL &&
+	    (op = storeq_op_new(STOREQ_STATS, stats_done, api)) != NULL) {
+		if (storeq_submit(api->q, op) == STOREQ_OK)
+			api->stats_op = op;
+		else
+			storeq_op_free(op);
+	}
+	ev_timer_after(api->loop, &api->stats_timer, STATS_INTERVAL_MS);
+}
+
+/* printf into a growing malloc'd text; false on ENOMEM. */
+__attribute__((format(printf, 3, 4))) static bool
+add(char **text, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	char *more, *grown;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&more, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return false;
+	if ((grown = realloc(*text, *len + (size_t)n + 1)) == NULL) {
+		free(more);
+		return false;
+	}
+	memcpy(grown + *len, more, (size_t)n + 1);
+	*text = grown;
+	*len += (size_t)n;
+	free(more);
+	return true;
+}
+
+static bool
+add_series(char **t, size_t *len, const char *name, const char *type,
+    const char *help, uint64_t v)
+{
+	return add(t, len, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help,
+	    name, type, name, (unsigned long long)v);
+}
+
+static bool
+add_latency(char **t, size_t *len, const struct jobstore_stats *s)
+{
+	const char *name = "fcgilab_jobs_enqueue_to_start_seconds";
+	uint64_t cum = 0;
+	size_t i;
+	bool ok;
+
+	ok = add(t, len,
+	    "# HELP %s Time from a job's enqueue to its first start.\n"
+	    "# TYPE %s histogram\n",
+	    name, name);
+	for (i = 0; ok && i < JOBSTORE_NBUCKETS; i++) {
+		cum += s->buckets[i];
+		ok = add(t, len, "%s_bucket{le=\"%g\"} %llu\n", name,
+		    jobstore_bucket_ms[i] / 1000.0, (unsigned long long)cum);
+	}
+	cum += s->buckets[JOBSTORE_NBUCKETS];
+	return ok &&
+	    add(t, len,
+	        "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n",
+	        name, (unsigned long long)cum, name,
+	        (double)s->latency_sum_us / 1e6, name,
+	        (unsigned long long)s->started);
+}
+
+static char *
+jobs_metrics(void *ctx, size_t *lenp)
+{
+	struct jobs_api *api = ctx;
+	const struct jobstore_stats *s = &api->stats;
+	struct storeq_counters c;
+	char *t = NULL;
+	size_t len = 0;
+	bool ok;
+
+	storeq_counters(api->q, &c);
+	ok = add_series(&t, &len, "fcgilab_jobs_queue_depth", "gauge",
+	         "Jobs queued, waiting for a worker.", s->count[JOBS_QUEUED]) &&
+	    add_series(&t, &len, "fcgilab_jobs_running", "gauge",
+	        "Jobs a worker holds a lease on.", s->count[JOBS_RUNNING]) &&
+	    add_series(&t, &len, "fcgilab_jobs_done_total", "counter",
+	        "Jobs finished with a result.", s->count[JOBS_DONE]) &&
+	    add_series(&t, &len, "fcgilab_jobs_failed_total", "counter",
+	        "Jobs that failed for good.", s->count[JOBS_FAILED]) &&
+	    add_series(&t, &len, "fcgilab_jobs_cancelled_total", "counter",
+	        "Jobs cancelled while queued.", s->count[JOBS_CANCELLED]) &&
+	    add_series(&t, &len, "fcgilab_jobs_retried_total", "counter",
+	        "Jobs put back after their worker was lost.", s->retried) &&
+	    add_latency(&t, &len, s) &&
+	    add_series(&t, &len, "fcgilab_jobs_enqueued_total", "counter",
+	        "Jobs this mux stored and answered 202.", api->accepted) &&
+	    add_series(&t, &len, "fcgilab_jobs_store_commits_total", "counter",
+	        "Enqueue transactions (many POSTs share one).", c.commits) &&
+	    add_series(&t, &len, "fcgilab_jobs_store_batch_max", "gauge",
+	        "Most jobs committed in one transaction.", c.max_batch) &&
+	    add_series(&t, &len, "fcgilab_jobs_store_errors_total", "counter",
+	        "Store operations that failed.", c.errors) &&
+	    add_series(&t, &len, "fcgilab_jobs_store_refused_total", "counter",
+	        "Requests refused with 503: the store queue was full.",
+	        api->refused_full);
+	if (!ok) {
+		free(t);
+		return NULL;
+	}
+	*lenp = len;
+	return t;
+}
+
+/* --- life cycle and the internal API -------------------------------------- */
+
+static void
+on_store_fd(struct ev_loop *loop, int fd, unsigned events, void *data)
+{
+	struct jobs_api *api = data;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	storeq_drain(api->q);
+}
+
+struct jobs_api *
+jobs_api_new(struct mux *m, const struct jobs_tasks *tasks, const char *url,
+    char *err, size_t errlen)
+{
+	struct jobstore *store;
+	struct jobs_api *api;
+
+	if (jobstore_open(url, &store, err, errlen) != JOBSTORE_OK)
+		return NULL;
+	if ((api = calloc(1, sizeof(*api))) == NULL) {
+		jobstore_close(store);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	api->mux = m;
+	api->loop = mux_loop(m);
+	api->tasks = tasks;
+	api->store_name = store->ops->name;
+	if (storeq_new(&api->q, store, MAX_PENDING, MAX_BATCH) != STOREQ_OK) {
+		snprintf(err, errlen, "store thread: %s", strerror(errno));
+		free(api);
+		return NULL;
+	}
+	if (ev_add(api->loop, storeq_fd(api->q), EV_READ, on_store_fd, api) !=
+	    EV_OK) {
+		snprintf(err, errlen, "event loop: %s", strerror(errno));
+		storeq_free(api->q);
+		free(api);
+		return NULL;
+	}
+	mux_route_register(m, APP_R_JOBS, &jobs_ops, api);
+	mux_route_register(m, APP_R_JOB, &jobs_ops, api);
+	mux_metrics_register(m, jobs_metrics, api);
+	tmr_node_init(&api->stats_timer, stats_tick);
+	stats_tick(&api->stats_timer, 0, NULL); /* first figures at once */
+	return api;
+}
+
+void
+jobs_api_free(struct jobs_api *api)
+{
+	if (api == NULL)
+		return;
+	tmr_cancel(ev_timers(api->loop), &api->stats_timer);
+	if (api->stats_op != NULL)
+		api->stats_op->owner = NULL;
+	ev_del(api->loop, storeq_fd(api->q));
+	storeq_free(api->q); /* stores what was accepted; runs done() */
+	free(api);
+}
+
+static void
+ticket_done(struct storeq_op *op)
+{
+	struct jobs_ticket *t = op->owner;
+
+	if (t != NULL) {
+		t->cb(t->arg, op->res, op->job.id);
+		free(t);
+	}
+	storeq_op_free(op);
+}
+
+enum jobs_parse
+jobs_api_enqueue(struct jobs_api *api, const char *task, const json_t *params,
+    int max_attempts, jobs_enqueued_fn *cb, void *arg,
+    struct jobs_ticket **ticket, char **err, size_t *errlen)
+{
+	struct jobs_ticket *t;
+	struct storeq_op *op;
+	enum jobs_parse res;
+
+	*ticket = NULL;
+	*err = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (op = storeq_op_new(STOREQ_ENQUEUE, ticket_done, t)) == NULL) {
+		free(t);
+		return JOBS_PARSE_ENOMEM;
+	}
+	res = jobs_validate_new(
+	    api->tasks, task, params, max_attempts, &op->job, err, errlen);
+	if (res == JOBS_PARSE_OK &&
+	    (!new_id(op->job.id) || storeq_submit(api->q, op) != STOREQ_OK))
+		res = JOBS_PARSE_ENOMEM;
+	if (res != JOBS_PARSE_OK) {
+		storeq_op_free(op);
+		free(t);
+		return res;
+	}
+	t->cb = cb;
+	t->arg = arg;
+	t->op = op;
+	*ticket = t;
+	return JOBS_PARSE_OK;
+}
+
+void
+jobs_api_forget(struct jobs_ticket *ticket)
+{
+	if (ticket == NULL)
+		return;
+	ticket->op->owner = NULL;
+	free(ticket);
+}

@@ -1,0 +1,72 @@
+/*
+ * jobs_api — the jobs API as a mux route module (mux_route.h):
+ *
+ *   POST   /jobs              validate, store, 202 {"id","status":"queued"}
+ *                             with Location: /jobs/ID, sent once committed
+ *   GET    /jobs?status=&limit=&cursor=   a page, newest first, with
+ *                             "next" and a Link: <…>; rel="next" header
+ *   GET    /jobs/ID           the job (jobs.h: jobs_record_json)
+ *   DELETE /jobs/ID           cancel a queued job (409 when it is not)
+ *
+ * Contract:
+ *  - Loop thread only. Store work goes to a store thread (storeq.h): the
+ *    loop never waits for the disk or the network. Answers are sent from
+ *    the completions. A request whose client went away detaches its
+ *    operation (the job is stored all the same, nobody is told).
+ *  - Bodies are bounded (JOBS_MAX_BODY: 413, judged from CONTENT_LENGTH
+ *    before reading when it is given). Errors are jobs.h's shapes; a store
+ *    that fails is a 503 with Retry-After (and a line on stderr); a full
+ *    store queue too.
+ *  - /metrics gains the jobs series: queue depth, running, done, failed,
+ *    cancelled, retried, the enqueue-to-start latency histogram (from the
+ *    store, refreshed every second on the store thread, so at most that
+ *    old), and this mux's own enqueue and commit counters.
+ *  - Other route modules enqueue jobs of registered tasks through
+ *    jobs_api_enqueue(), with the same validation and durability as POST
+ *    /jobs (e.g. POST /uploads?process=stats).
+ *  - Return convention: NULL / enum values as stated per function.
+ */
+#ifndef FCGILAB_JOBS_API_H
+#define FCGILAB_JOBS_API_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "jobs.h"
+#include "jobstore.h"
+
+struct mux;
+struct jobs_api;
+
+/* Open the store at url, start its thread and serve the jobs routes on
+ * mux m. tasks must outlive the api. NULL with err set on failure. */
+struct jobs_api *jobs_api_new(struct mux *m, const struct jobs_tasks *tasks,
+    const char *url, char *err, size_t errlen);
+
+/* Stop the store thread (storing what was accepted) and free. Call after
+ * mux_free(), whose requests detach. NULL is a no-op. */
+void jobs_api_free(struct jobs_api *api);
+
+/* --- for other route modules --------------------------------------------- */
+
+/* Told once the job is committed (res JOBSTORE_OK, id its id) or failed. */
+typedef void jobs_enqueued_fn(
+    void *arg, enum jobstore_result res, const char *id);
+
+struct jobs_ticket; /* a pending enqueue */
+
+/*
+ * Enqueue a job of a registered task: params is a JSON object of the
+ * task's fields. Returns JOBS_PARSE_OK with *ticket (cb will be called
+ * from the loop, later, never from inside this call), or
+ * JOBS_PARSE_INVALID with *err the 422 body (malloc'd), or
+ * JOBS_PARSE_ENOMEM (also when the store queue is full).
+ */
+enum jobs_parse jobs_api_enqueue(struct jobs_api *api, const char *task,
+    const json_t *params, int max_attempts, jobs_enqueued_fn *cb, void *arg,
+    struct jobs_ticket **ticket, char **err, size_t *errlen);
+
+/* The caller goes away: cb will not be called (the job is still stored). */
+void jobs_api_forget(struct jobs_ticket *ticket);
+
+#endif

@@ -1,0 +1,697 @@
+/*
+ * jobstore_redis — the shared store: one Redis server for the muxes and the
+ * workers of several machines, the way ARQ and Celery scale. Contract in
+ * jobstore.h; here:
+ *
+ *  - Every operation that reads and writes is one Lua script, so it is
+ *    atomic on the server: claiming (with putting back expired leases),
+ *    renewing, finishing and cancelling never interleave.
+ *  - Keys, under the prefix "fcgilab:jobs:":
+ *      job:<id>     HASH   the record, plus owner (the lease's token)
+ *      all          ZSET   every job, member "<created_us %017d>:<id>",
+ *                          score 0, so lexicographic order is (created,
+ *                          id) order: pages are ZREVRANGEBYLEX from a
+ *                          cursor, newest first
+ *      st:<status>  ZSET   the same members, one set per status; the oldest
+ *                          member of st:queued is the next job to claim
+ *      leases       ZSET   id scored by its lease's expiry (µs)
+ *      stats        HASH   retried, started, latency_sum_us, bucket_<i>
+ *  - Times come from the server's TIME, so machines need no common clock.
+ *  - Scripts are loaded once (SCRIPT LOAD) and run with EVALSHA; after a
+ *    Redis restart (NOSCRIPT) they are loaded again. A lost connection is
+ *    made again at the next call.
+ */
+#include "config.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "jobstore.h"
+#include "num.h"
+
+#define PREFIX         "fcgilab:jobs:"
+#define CONNECT_SECS   2
+#define COMMAND_SECS   10
+#define RECORD_FIELDS  11
+#define MEMBER_ID_FROM 18 /* "%017d:" */
+
+/* Shared by every script: ARGV[1] is the key prefix. */
+#define LUA_PRELUDE                                                           \
+	"local P = ARGV[1]\n"                                                 \
+	"local function now_us() local t = redis.call('TIME')\n"              \
+	"  return tonumber(t[1]) * 1000000 + tonumber(t[2]) end\n"            \
+	"local function member(c, id) return string.format('%017d:%s', c, "   \
+	"id) end\n"                                                           \
+	"local function fetch(id) return redis.call('HMGET', P .. 'job:' .. " \
+	"id, 'id', 'task', 'params', 'status', 'attempts', 'max_attempts', "  \
+	"'result', 'error', 'created', 'started', 'finished') end\n"          \
+	"local function move(id, c, from, to) local m = member(c, id)\n"      \
+	"  redis.call('ZREM', P .. 'st:' .. from, m)\n"                       \
+	"  redis.call('ZADD', P .. 'st:' .. to, 0, m) end\n"
+
+enum script {
+	SC_ENQUEUE,
+	SC_GET,
+	SC_LIST,
+	SC_CANCEL,
+	SC_CLAIM,
+	SC_RENEW,
+	SC_FINISH,
+	SC_STATS,
+	SC__MAX
+};
+
+static const char *const scripts[SC__MAX] = {
+    /* ARGV: P, then (id, task, params, max_attempts) per job */
+    [SC_ENQUEUE] = LUA_PRELUDE
+    "local now = now_us()\n"
+    "local out = {}\n"
+    "for i = 0, (#ARGV - 1) / 4 - 1 do\n"
+    "  local id = ARGV[2 + 4 * i]\n"
+    "  local c = now + i\n"
+    "  redis.call('HSET', P .. 'job:' .. id, 'id', id, 'task', ARGV[3 + 4 "
+    "* i], 'params', ARGV[4 + 4 * i], 'status', 'queued', 'attempts', 0, "
+    "'max_attempts', ARGV[5 + 4 * i], 'created', c)\n"
+    "  redis.call('ZADD', P .. 'all', 0, member(c, id))\n"
+    "  redis.call('ZADD', P .. 'st:queued', 0, member(c, id))\n"
+    "  out[#out + 1] = c\n"
+    "end\n"
+    "return out\n",
+    /* ARGV: P, id */
+    [SC_GET] = LUA_PRELUDE
+    "if redis.call('EXISTS', P .. 'job:' .. ARGV[2]) == 0 then return false "
+    "end\n"
+    "return fetch(ARGV[2])\n",
+    /* ARGV: P, index key, max ("+" or "(member"), count */
+    [SC_LIST] = LUA_PRELUDE
+    "local ms = redis.call('ZREVRANGEBYLEX', P .. ARGV[2], ARGV[3], '-', "
+    "'LIMIT', 0, tonumber(ARGV[4]))\n"
+    "local out = {}\n"
+    "for _, m in ipairs(ms) do out[#out + 1] = fetch(string.sub(m, 19)) "
+    "end\n"
+    "return out\n",
+    /* ARGV: P, id; returns {code, record…}: 0 unknown, 1 done, 2 conflict */
+    [SC_CANCEL] = LUA_PRELUDE
+    "local k = P .. 'job:' .. ARGV[2]\n"
+    "local st = redis.call('HGET', k, 'status')\n"
+    "if not st then return {0} end\n"
+    "local code = 2\n"
+    "if st == 'queued' then\n"
+    "  redis.call('HSET', k, 'status', 'cancelled', 'finished', now_us())\n"
+    "  move(ARGV[2], tonumber(redis.call('HGET', k, 'created')), 'queued', "
+    "'cancelled')\n"
+    "  code = 1\n"
+    "end\n"
+    "local r = fetch(ARGV[2])\n"
+    "table.insert(r, 1, code)\n"
+    "return r\n",
+    /* ARGV: P, owner, lease_ms, then the bucket bounds in ms */
+    [SC_CLAIM] = LUA_PRELUDE
+    "local now = now_us()\n"
+    "for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'leases', "
+    "'-inf', now, 'LIMIT', 0, 100)) do\n"
+    "  local k = P .. 'job:' .. id\n"
+    "  local a = redis.call('HMGET', k, 'attempts', 'max_attempts', "
+    "'created')\n"
+    "  local att, max = tonumber(a[1]), tonumber(a[2])\n"
+    "  redis.call('ZREM', P .. 'leases', id)\n"
+    "  if att >= max then\n"
+    "    redis.call('HSET', k, 'status', 'failed', 'error', "
+    "string.format('worker lost (lease expired) on attempt %d of %d', att, "
+    "max), 'finished', now, 'owner', '')\n"
+    "    move(id, tonumber(a[3]), 'running', 'failed')\n"
+    "  else\n"
+    "    redis.call('HSET', k, 'status', 'queued', 'owner', '')\n"
+    "    move(id, tonumber(a[3]), 'running', 'queued')\n"
+    "    redis.call('HINCRBY', P .. 'stats', 'retried', 1)\n"
+    "  end\n"
+    "end\n"
+    "local q = redis.call('ZRANGE', P .. 'st:queued', 0, 0)\n"
+    "if #q == 0 then return false end\n"
+    "local id = string.sub(q[1], 19)\n"
+    "local k = P .. 'job:' .. id\n"
+    "redis.call('ZREM', P .. 'st:queued', q[1])\n"
+    "redis.call('ZADD', P .. 'st:running', 0, q[1])\n"
+    "local att = redis.call('HINCRBY', k, 'attempts', 1)\n"
+    "local token = ARGV[2] .. ':' .. att\n"
+    "redis.call('HSET', k, 'status', 'running', 'started', now, 'owner', "
+    "token)\n"
+    "redis.call('ZADD', P .. 'leases', now + tonumber(ARGV[3]) * 1000, "
+    "id)\n"
+    "if att == 1 then\n"
+    "  local lat = now - tonumber(redis.call('HGET', k, 'created'))\n"
+    "  if lat < 0 then lat = 0 end\n"
+    "  local b = #ARGV - 3\n"
+    "  for i = 4, #ARGV do\n"
+    "    if lat <= tonumber(ARGV[i]) * 1000 then b = i - 4 break end\n"
+    "  end\n"
+    "  redis.call('HINCRBY', P .. 'stats', 'started', 1)\n"
+    "  redis.call('HINCRBY', P .. 'stats', 'latency_sum_us', lat)\n"
+    "  redis.call('HINCRBY', P .. 'stats', 'bucket_' .. b, 1)\n"
+    "end\n"
+    "local r = fetch(id)\n"
+    "r[#r + 1] = token\n"
+    "return r\n",
+    /* ARGV: P, id, token, lease_ms */
+    [SC_RENEW] = LUA_PRELUDE
+    "local a = redis.call('HMGET', P .. 'job:' .. ARGV[2], 'status', "
+    "'owner')\n"
+    "if a[1] ~= 'running' or a[2] ~= ARGV[3] then return 0 end\n"
+    "redis.call('ZADD', P .. 'leases', now_us() + tonumber(ARGV[4]) * "
+    "1000, ARGV[2])\n"
+    "return 1\n",
+    /* ARGV: P, id, token, status, result ("" none), error ("" none) */
+    [SC_FINISH] = LUA_PRELUDE
+    "local k = P .. 'job:' .. ARGV[2]\n"
+    "local a = redis.call('HMGET', k, 'status', 'owner', 'created')\n"
+    "if a[1] ~= 'running' or a[2] ~= ARGV[3] then return 0 end\n"
+    "redis.call('HSET', k, 'status', ARGV[4], 'finished', now_us(), "
+    "'owner', '')\n"
+    "if ARGV[5] ~= '' then redis.call('HSET', k, 'result', ARGV[5]) end\n"
+    "if ARGV[6] ~= '' then redis.call('HSET', k, 'error', ARGV[6]) end\n"
+    "redis.call('ZREM', P .. 'leases', ARGV[2])\n"
+    "move(ARGV[2], tonumber(a[3]), 'running', ARGV[4])\n"
+    "return 1\n",
+    /* ARGV: P */
+    [SC_STATS] = LUA_PRELUDE
+    "local out = {}\n"
+    "for _, s in ipairs({'queued', 'running', 'done', 'failed', "
+    "'cancelled'}) do\n"
+    "  out[#out + 1] = redis.call('ZCARD', P .. 'st:' .. s)\n"
+    "end\n"
+    "out[#out + 1] = redis.call('HGETALL', P .. 'stats')\n"
+    "return out\n",
+};
+
+struct rs {
+	struct jobstore base;
+	redisContext *c;
+	char host[256];
+	int port, db;
+	char sha[SC__MAX][41];
+};
+
+static const struct jobstore_ops rs_ops;
+
+static enum jobstore_result
+fail(struct rs *s, const char *what, const char *why)
+{
+	snprintf(s->base.err, sizeof(s->base.err), "redis %.64s:%d: %s: %.120s",
+	    s->host, s->port, what, why);
+	return JOBSTORE_EIO;
+}
+
+static void
+disconnect(struct rs *s)
+{
+	if (s->c != NULL)
+		redisFree(s->c);
+	s->c = NULL;
+}
+
+static enum jobstore_result
+load_scripts(struct rs *s)
+{
+	redisReply *rep;
+	int i;
+
+	for (i = 0; i < SC__MAX; i++) {
+		rep = redisCommand(s->c, "SCRIPT LOAD %s", scripts[i]);
+		if (rep == NULL || rep->type != REDIS_REPLY_STRING ||
+		    rep->len != 40) {
+			fail(s, "SCRIPT LOAD",
+			    rep ? (rep->str ? rep->str : "bad reply")
+			        : s->c->errstr);
+			freeReplyObject(rep);
+			return JOBSTORE_EIO;
+		}
+		memcpy(s->sha[i], rep->str, 41);
+		freeReplyObject(rep);
+	}
+	return JOBSTORE_OK;
+}
+
+/* A live connection, made (again) if needed, with the db selected and
+ * the scripts loaded. */
+static enum jobstore_result
+connect_now(struct rs *s)
+{
+	struct timeval ct = {CONNECT_SECS, 0}, rt = {COMMAND_SECS, 0};
+	redisReply *rep;
+
+	if (s->c != NULL && s->c->err == 0)
+		return JOBSTORE_OK;
+	disconnect(s);
+	s->c = redisConnectWithTimeout(s->host, s->port, ct);
+	if (s->c == NULL)
+		return fail(s, "connect", "out of memory");
+	if (s->c->err) {
+		fail(s, "connect", s->c->errstr);
+		disconnect(s);
+		return JOBSTORE_EIO;
+	}
+	redisSetTimeout(s->c, rt);
+	redisEnableKeepAlive(s->c);
+	if (s->db != 0) {
+		rep = redisCommand(s->c, "SELECT %d", s->db);
+		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+			fail(s, "SELECT", rep ? rep->str : s->c->errstr);
+			freeReplyObject(rep);
+			disconnect(s);
+			return JOBSTORE_EIO;
+		}
+		freeReplyObject(rep);
+	}
+	if (load_scripts(s) != JOBSTORE_OK) {
+		disconnect(s);
+		return JOBSTORE_EIO;
+	}
+	return JOBSTORE_OK;
+}
+
+/*
+ * EVALSHA script with argv[0..argc) after the prefix. Returns the reply
+ * (the caller frees it), or NULL with the error set. A script the server
+ * forgot (a restart) is loaded again once.
+ */
+static redisReply *
+eval(struct rs *s, enum script sc, int argc, const char **argv,
+    const size_t *lens)
+{
+	const char **av;
+	redisReply *rep = NULL;
+	size_t *al;
+	int i, try;
+
+	av = malloc(((size_t)argc + 4) * sizeof(*av));
+	al = malloc(((size_t)argc + 4) * sizeof(*al));
+	if (av == NULL || al == NULL) {
+		free(av);
+		free(al);
+		fail(s, "EVALSHA", "out of memory");
+		return NULL;
+	}
+	for (try = 0; try < 2; try++) {
+		if (connect_now(s) != JOBSTORE_OK)
+			break;
+		av[0] = "EVALSHA";
+		av[1] = s->sha[sc];
+		av[2] = "0";
+		av[3] = PREFIX;
+		al[0] = 7;
+		al[1] = 40;
+		al[2] = 1;
+		al[3] = strlen(PREFIX);
+		for (i = 0; i < argc; i++) {
+			av[4 + i] = argv[i];
+			al[4 + i] = lens ? lens[i] : strlen(argv[i]);
+		}
+		rep = redisCommandArgv(s->c, argc + 4, av, al);
+		if (rep == NULL) {
+			fail(s, "EVALSHA", s->c->errstr);
+			disconnect(s);
+			continue; /* the connection broke: once more */
+		}
+		if (rep->type != REDIS_REPLY_ERROR ||
+		    strncmp(rep->str, "NOSCRIPT", 8) != 0 || try == 1)
+			break;
+		freeReplyObject(rep); /* the server forgot the scripts */
+		rep = NULL;
+		if (load_scripts(s) != JOBSTORE_OK)
+			break;
+	}
+	free(av);
+	free(al);
+	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
+		fail(s, "script", rep->str);
+		freeReplyObject(rep);
+		rep = NULL;
+	}
+	return rep;
+}
+
+/* --- replies ------------------------------------------------------------- */
+
+static const char *
+str_of(const redisReply *r)
+{
+	return r != NULL && r->type == REDIS_REPLY_STRING ? r->str : NULL;
+}
+
+static long long
+int_of(const redisReply *r)
+{
+	long long v = 0;
+
+	if (r == NULL)
+		return 0;
+	if (r->type == REDIS_REPLY_INTEGER)
+		return r->integer;
+	if (r->type == REDIS_REPLY_STRING &&
+	    num_parse_int(r->str, r->len, &v) == NUM_OK)
+		return v;
+	return 0;
+}
+
+static char *
+dup_of(const redisReply *r, bool *nomem)
+{
+	char *s;
+
+	if (str_of(r) == NULL || r->len == 0)
+		return NULL;
+	if ((s = strndup(r->str, r->len)) == NULL)
+		*nomem = true;
+	return s;
+}
+
+/* A record from RECORD_FIELDS elements of an array reply, from index at. */
+static enum jobstore_result
+read_record(const redisReply *a, size_t at, struct jobs_record *out)
+{
+	redisReply *const *e = a->element + at;
+	const char *st;
+	enum jobs_status status = JOBS_FAILED;
+	bool nomem = false;
+
+	memset(out, 0, sizeof(*out));
+	if (a->type != REDIS_REPLY_ARRAY || a->elements < at + RECORD_FIELDS ||
+	    str_of(e[0]) == NULL)
+		return JOBSTORE_EIO;
+	snprintf(out->id, sizeof(out->id), "%s", str_of(e[0]));
+	snprintf(out->task, sizeof(out->task), "%s",
+	    str_of(e[1]) ? str_of(e[1]) : "");
+	if ((st = str_of(e[3])) != NULL)
+		jobs_status_parse(st, strlen(st), &status);
+	out->status = status;
+	out->attempts = (int)int_of(e[4]);
+	out->max_attempts = (int)int_of(e[5]);
+	out->created_us = int_of(e[8]);
+	out->started_us = int_of(e[9]);
+	out->finished_us = int_of(e[10]);
+	out->params = dup_of(e[2], &nomem);
+	out->result = dup_of(e[6], &nomem);
+	out->error = dup_of(e[7], &nomem);
+	if (out->params == NULL && !nomem)
+		out->params = strdup("{}");
+	if (nomem || out->params == NULL) {
+		jobs_record_free(out);
+		return JOBSTORE_ENOMEM;
+	}
+	return JOBSTORE_OK;
+}
+
+/* --- the mux's side ------------------------------------------------------ */
+
+static enum jobstore_result
+rs_enqueue(struct jobstore *base, struct jobs_new *jobs, size_t n)
+{
+	struct rs *s = (struct rs *)base;
+	enum jobstore_result r = JOBSTORE_OK;
+	const char **argv;
+	char(*max)[16];
+	redisReply *rep;
+	size_t i;
+
+	/* the whole batch is one script: all of it is stored, or none */
+	argv = malloc(4 * n * sizeof(*argv));
+	max = malloc(n * sizeof(*max));
+	if (argv == NULL || max == NULL) {
+		free(argv);
+		free(max);
+		return JOBSTORE_ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(max[i], sizeof(max[i]), "%d", jobs[i].max_attempts);
+		argv[4 * i] = jobs[i].id;
+		argv[4 * i + 1] = jobs[i].task;
+		argv[4 * i + 2] = jobs[i].params;
+		argv[4 * i + 3] = max[i];
+	}
+	rep = eval(s, SC_ENQUEUE, (int)(4 * n), argv, NULL);
+	if (rep == NULL)
+		r = JOBSTORE_EIO;
+	for (i = 0; rep != NULL && rep->type == REDIS_REPLY_ARRAY && i < n &&
+	     i < rep->elements;
+	     i++)
+		jobs[i].created_us = int_of(rep->element[i]);
+	freeReplyObject(rep);
+	free(argv);
+	free(max);
+	return r;
+}
+
+static enum jobstore_result
+rs_get(struct jobstore *base, const char *id, struct jobs_record *out)
+{
+	struct rs *s = (struct rs *)base;
+	enum jobstore_result r;
+	redisReply *rep;
+
+	if ((rep = eval(s, SC_GET, 1, &id, NULL)) == NULL)
+		return JOBSTORE_EIO;
+	r = rep->type == REDIS_REPLY_NIL ? JOBSTORE_NOTFOUND
+	                                 : read_record(rep, 0, out);
+	freeReplyObject(rep);
+	return r;
+}
+
+static enum jobstore_result
+rs_list(
+    struct jobstore *base, const struct jobs_page_req *q, struct jobs_page *out)
+{
+	struct rs *s = (struct rs *)base;
+	char key[32], max[80], count[16];
+	const char *argv[3] = {key, max, count};
+	enum jobstore_result r = JOBSTORE_OK;
+	redisReply *rep;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (q->status >= 0)
+		snprintf(key, sizeof(key), "st:%s",
+		    jobs_status_name((enum jobs_status)q->status));
+	else
+		snprintf(key, sizeof(key), "all");
+	if (q->has_cursor)
+		snprintf(max, sizeof(max), "(%017lld:%s",
+		    (long long)q->after.created_us, q->after.id);
+	else
+		snprintf(max, sizeof(max), "+");
+	snprintf(count, sizeof(count), "%d", q->limit + 1);
+	if ((rep = eval(s, SC_LIST, 3, argv, NULL)) == NULL)
+		return JOBSTORE_EIO;
+	if (rep->type != REDIS_REPLY_ARRAY ||
+	    (out->items = calloc((size_t)q->limit, sizeof(*out->items))) ==
+	        NULL) {
+		r = rep->type != REDIS_REPLY_ARRAY ? JOBSTORE_EIO
+		                                   : JOBSTORE_ENOMEM;
+		freeReplyObject(rep);
+		return r;
+	}
+	for (i = 0; i < rep->elements && r == JOBSTORE_OK; i++) {
+		if (i == (size_t)q->limit) {
+			out->has_next = true;
+			break;
+		}
+		if ((r = read_record(rep->element[i], 0, &out->items[i])) ==
+		    JOBSTORE_OK)
+			out->n++;
+	}
+	freeReplyObject(rep);
+	if (r != JOBSTORE_OK) {
+		jobs_page_free(out);
+		return r;
+	}
+	if (out->has_next) {
+		out->next.created_us = out->items[out->n - 1].created_us;
+		memcpy(out->next.id, out->items[out->n - 1].id,
+		    sizeof(out->next.id));
+	}
+	return JOBSTORE_OK;
+}
+
+static enum jobstore_result
+rs_cancel(struct jobstore *base, const char *id, struct jobs_record *out)
+{
+	struct rs *s = (struct rs *)base;
+	enum jobstore_result r;
+	redisReply *rep;
+	long long code;
+
+	if ((rep = eval(s, SC_CANCEL, 1, &id, NULL)) == NULL)
+		return JOBSTORE_EIO;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1) {
+		freeReplyObject(rep);
+		return fail(s, "cancel", "bad reply");
+	}
+	code = int_of(rep->element[0]);
+	if (code == 0)
+		r = JOBSTORE_NOTFOUND;
+	else if ((r = read_record(rep, 1, out)) == JOBSTORE_OK && code == 2)
+		r = JOBSTORE_CONFLICT;
+	freeReplyObject(rep);
+	return r;
+}
+
+static enum jobstore_result
+rs_stats(struct jobstore *base, struct jobstore_stats *out)
+{
+	struct rs *s = (struct rs *)base;
+	redisReply *rep, *h;
+	const char *name;
+	unsigned b;
+	uint64_t v;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if ((rep = eval(s, SC_STATS, 0, NULL, NULL)) == NULL)
+		return JOBSTORE_EIO;
+	if (rep->type != REDIS_REPLY_ARRAY ||
+	    rep->elements != JOBS_STATUS__MAX + 1) {
+		freeReplyObject(rep);
+		return fail(s, "stats", "bad reply");
+	}
+	for (i = 0; i < JOBS_STATUS__MAX; i++)
+		out->count[i] = (uint64_t)int_of(rep->element[i]);
+	h = rep->element[JOBS_STATUS__MAX];
+	for (i = 0; h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements;
+	     i += 2) {
+		if ((name = str_of(h->element[i])) == NULL)
+			continue;
+		v = (uint64_t)int_of(h->element[i + 1]);
+		if (strcmp(name, "retried") == 0)
+			out->retried = v;
+		else if (strcmp(name, "started") == 0)
+			out->started = v;
+		else if (strcmp(name, "latency_sum_us") == 0)
+			out->latency_sum_us = v;
+		else if (sscanf(name, "bucket_%u", &b) == 1 &&
+		    b <= JOBSTORE_NBUCKETS)
+			out->buckets[b] = v;
+	}
+	freeReplyObject(rep);
+	return JOBSTORE_OK;
+}
+
+/* --- the workers' side --------------------------------------------------- */
+
+static enum jobstore_result
+rs_claim(struct jobstore *base, const char *owner, uint32_t lease_ms,
+    struct jobs_record *out, struct jobstore_lease *lease)
+{
+	struct rs *s = (struct rs *)base;
+	char ms[16], bounds[JOBSTORE_NBUCKETS][16];
+	const char *argv[2 + JOBSTORE_NBUCKETS] = {owner, ms};
+	enum jobstore_result r;
+	redisReply *rep;
+	size_t i;
+
+	snprintf(ms, sizeof(ms), "%u", lease_ms);
+	for (i = 0; i < JOBSTORE_NBUCKETS; i++) {
+		snprintf(
+		    bounds[i], sizeof(bounds[i]), "%u", jobstore_bucket_ms[i]);
+		argv[2 + i] = bounds[i];
+	}
+	if ((rep = eval(s, SC_CLAIM, 2 + JOBSTORE_NBUCKETS, argv, NULL)) ==
+	    NULL)
+		return JOBSTORE_EIO;
+	if (rep->type == REDIS_REPLY_NIL) {
+		freeReplyObject(rep);
+		return JOBSTORE_EMPTY;
+	}
+	r = read_record(rep, 0, out);
+	if (r == JOBSTORE_OK && rep->elements > RECORD_FIELDS &&
+	    str_of(rep->element[RECORD_FIELDS]) != NULL)
+		snprintf(lease->token, sizeof(lease->token), "%s",
+		    str_of(rep->element[RECORD_FIELDS]));
+	freeReplyObject(rep);
+	return r;
+}
+
+static enum jobstore_result
+rs_renew(struct jobstore *base, const char *id,
+    const struct jobstore_lease *lease, uint32_t lease_ms)
+{
+	struct rs *s = (struct rs *)base;
+	char ms[16];
+	const char *argv[3] = {id, lease->token, ms};
+	redisReply *rep;
+	long long ok;
+
+	snprintf(ms, sizeof(ms), "%u", lease_ms);
+	if ((rep = eval(s, SC_RENEW, 3, argv, NULL)) == NULL)
+		return JOBSTORE_EIO;
+	ok = int_of(rep);
+	freeReplyObject(rep);
+	return ok ? JOBSTORE_OK : JOBSTORE_LOST;
+}
+
+static enum jobstore_result
+rs_finish(struct jobstore *base, const char *id,
+    const struct jobstore_lease *lease, enum jobs_status status,
+    const char *result, const char *error)
+{
+	struct rs *s = (struct rs *)base;
+	const char *argv[5] = {id, lease->token, jobs_status_name(status),
+	    result ? result : "", error ? error : ""};
+	redisReply *rep;
+	long long ok;
+
+	if ((rep = eval(s, SC_FINISH, 5, argv, NULL)) == NULL)
+		return JOBSTORE_EIO;
+	ok = int_of(rep);
+	freeReplyObject(rep);
+	return ok ? JOBSTORE_OK : JOBSTORE_LOST;
+}
+
+/* --- opening ------------------------------------------------------------- */
+
+static void
+rs_close(struct jobstore *base)
+{
+	struct rs *s = (struct rs *)base;
+
+	disconnect(s);
+	free(s);
+}
+
+enum jobstore_result
+jobstore_redis_open(const char *host, int port, int db, struct jobstore **out,
+    char *err, size_t errlen)
+{
+	struct rs *s;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return JOBSTORE_ENOMEM;
+	}
+	s->base.ops = &rs_ops;
+	snprintf(s->host, sizeof(s->host), "%s", host);
+	s->port = port;
+	s->db = db;
+	if (connect_now(s) != JOBSTORE_OK) {
+		snprintf(err, errlen, "%s", s->base.err);
+		rs_close(&s->base);
+		return JOBSTORE_EIO;
+	}
+	*out = &s->base;
+	return JOBSTORE_OK;
+}
+
+static const struct jobstore_ops rs_ops = {
+    .name = "redis",
+    .close = rs_close,
+    .enqueue = rs_enqueue,
+    .get = rs_get,
+    .list = rs_list,
+    .cancel = rs_cancel,
+    .claim = rs_claim,
+    .renew = rs_renew,
+    .finish = rs_finish,
+    .stats = rs_stats,
+};

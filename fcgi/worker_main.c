@@ -1,0 +1,491 @@
+/*
+ * fcgilab-worker — the lesson's background worker (Celery, ARQ, Dramatiq):
+ * takes one job at a time from the jobs store and does the work, blocking
+ * as it likes, while the mux answers requests.
+ *
+ * main() wires things together:
+ *  - the store (jobstore.h: --queue, an SQLite file or redis://HOST:PORT),
+ *    one connection for the main thread and one for the heartbeat;
+ *  - the task registry (jobs.h) with the built-in run functions
+ *    (jobs_run.h);
+ *  - claim with a lease (--lease, default 10 s), renewed by a heartbeat
+ *    thread every third of it while the job runs; a lost lease (the worker
+ *    stalled past it and another took the job) stops the job, and its
+ *    result is never written (finish is fenced by the lease's token);
+ *  - at-least-once: a worker killed mid-job leaves its lease to expire;
+ *    the next claim anywhere puts the job back (or fails it after
+ *    max_attempts);
+ *  - SIGTERM/SIGINT: finish the job in hand, then exit 0. Idle, it polls
+ *    every --poll ms and wakes at once for a signal.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jobs.h"
+#include "jobs_run.h"
+#include "jobstore.h"
+#include "num.h"
+
+#define FINISH_TRIES 5
+
+struct opts {
+	const char *queue;
+	const char *name;
+	uint32_t lease_ms;
+	uint32_t poll_ms;
+	int verbose;
+};
+
+/* The heartbeat: renews the lease of the job in hand. */
+struct heartbeat {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thread;
+	struct jobstore *store; /* the heartbeat's own connection */
+	uint32_t lease_ms;
+	bool active, quit;
+	uint64_t gen; /* which job: renewals of an old one are dropped */
+	char id[JOBS_ID_LEN + 1];
+	struct jobstore_lease lease;
+	atomic_bool lost;
+};
+
+static char self[160]; /* the worker's name in logs and lease tokens */
+
+__attribute__((format(printf, 1, 2))) static void
+logf_(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "fcgilab-worker[%s]: ", self);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: fcgilab-worker --queue URL [OPTIONS]\n"
+	    "\n"
+	    "The background worker of fcgilab: takes one job at a time from "
+	    "the\n"
+	    "jobs store and does the work (\"wait\": a blocking sleep, "
+	    "\"cpu\": counting\n"
+	    "primes), with a lease it renews while it works.\n"
+	    "\n"
+	    "  -q, --queue URL       the store: an SQLite file (PATH or "
+	    "sqlite:PATH)\n"
+	    "                        or redis://HOST[:PORT][/DB]\n"
+	    "  -n, --name NAME       name in logs and leases (HOST:PID)\n"
+	    "      --lease SECS      lease per job, renewed every third (10)\n"
+	    "      --poll MS         how often an idle worker looks (100)\n"
+	    "      --max-secs S      largest secs a job may hold (60)\n"
+	    "      --max-n N         largest n a job may hold (%lld)\n"
+	    "  -v, --verbose         log every claim\n"
+	    "  -h, --help            this text\n"
+	    "  -V, --version         print the version\n"
+	    "\n"
+	    "SIGTERM or SIGINT: finish the job in hand, then exit 0.\n",
+	    APP_DEFAULT_MAX_N);
+}
+
+static int
+parse_args(int argc, char **argv, struct opts *o, struct app_config *cfg)
+{
+	enum { O_LEASE = 256, O_POLL, O_MAX_SECS, O_MAX_N };
+	static const struct option longopts[] = {
+	    {"queue", required_argument, NULL, 'q'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"lease", required_argument, NULL, O_LEASE},
+	    {"poll", required_argument, NULL, O_POLL},
+	    {"max-secs", required_argument, NULL, O_MAX_SECS},
+	    {"max-n", required_argument, NULL, O_MAX_N},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	long long v;
+	double x;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "q:n:vhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			o->queue = optarg;
+			break;
+		case 'n':
+			o->name = optarg;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			puts("fcgilab-worker " PACKAGE_VERSION);
+			exit(0);
+		case O_LEASE:
+			if (num_parse_float(optarg, strlen(optarg), &x) !=
+			        NUM_OK ||
+			    !(x >= 0.3 && x <= 3600))
+				goto bad;
+			o->lease_ms = (uint32_t)(x * 1000);
+			break;
+		case O_POLL:
+		case O_MAX_N:
+			if (num_parse_int(optarg, strlen(optarg), &v) !=
+			        NUM_OK ||
+			    v < 1 || v > (c == O_POLL ? 60000 : 1LL << 40))
+				goto bad;
+			if (c == O_POLL)
+				o->poll_ms = (uint32_t)v;
+			else
+				cfg->max_n = v;
+			break;
+		case O_MAX_SECS:
+			if (num_parse_float(optarg, strlen(optarg),
+			        &cfg->max_secs) != NUM_OK ||
+			    !(cfg->max_secs >= 0 && cfg->max_secs <= 86400))
+				goto bad;
+			break;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc || o->queue == NULL) {
+		fprintf(stderr, "fcgilab-worker: %s\n",
+		    optind != argc ? "unexpected argument"
+		                   : "--queue is needed");
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "fcgilab-worker: bad value: %s\n", optarg);
+	return -1;
+}
+
+/* --- signals: blocked everywhere, taken with sigtimedwait ----------------- */
+
+static sigset_t stop_sigs;
+static bool stopping;
+
+/* Wait up to ms for a stop signal (0: just look). True once asked. */
+static bool
+stop_requested(uint32_t ms)
+{
+	struct timespec ts = {
+	    (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+	int sig;
+
+	if (stopping)
+		return true;
+	sig = sigtimedwait(&stop_sigs, NULL, &ts);
+	if (sig > 0) {
+		logf_("%s: finishing", strsignal(sig));
+		stopping = true;
+	}
+	return stopping;
+}
+
+/* --- the heartbeat thread ------------------------------------------------- */
+
+static void
+hb_renew(struct heartbeat *hb, uint64_t gen)
+{
+	char id[JOBS_ID_LEN + 1];
+	struct jobstore_lease lease;
+	enum jobstore_result r;
+
+	memcpy(id, hb->id, sizeof(id));
+	lease = hb->lease;
+	pthread_mutex_unlock(&hb->mu);
+	r = hb->store->ops->renew(hb->store, id, &lease, hb->lease_ms);
+	pthread_mutex_lock(&hb->mu);
+	if (gen != hb->gen)
+		return;
+	if (r == JOBSTORE_LOST) {
+		atomic_store(&hb->lost, true);
+		logf_("job %s: lease lost; stopping it", id);
+	} else if (r != JOBSTORE_OK) {
+		logf_("job %s: renewing the lease: %s", id,
+		    jobstore_error(hb->store));
+	}
+}
+
+static void *
+hb_main(void *arg)
+{
+	struct heartbeat *hb = arg;
+	struct timespec at;
+	uint64_t gen, every = hb->lease_ms / 3;
+
+	pthread_mutex_lock(&hb->mu);
+	while (!hb->quit) {
+		if (!hb->active) {
+			pthread_cond_wait(&hb->cv, &hb->mu);
+			continue;
+		}
+		gen = hb->gen;
+		clock_gettime(CLOCK_REALTIME, &at);
+		at.tv_sec += (time_t)(every / 1000);
+		at.tv_nsec += (long)(every % 1000) * 1000000L;
+		if (at.tv_nsec >= 1000000000L) {
+			at.tv_sec++;
+			at.tv_nsec -= 1000000000L;
+		}
+		while (!hb->quit && hb->active && hb->gen == gen &&
+		    pthread_cond_timedwait(&hb->cv, &hb->mu, &at) != ETIMEDOUT)
+			;
+		if (!hb->quit && hb->active && hb->gen == gen)
+			hb_renew(hb, gen);
+	}
+	pthread_mutex_unlock(&hb->mu);
+	return NULL;
+}
+
+static void
+hb_begin(
+    struct heartbeat *hb, const char *id, const struct jobstore_lease *lease)
+{
+	pthread_mutex_lock(&hb->mu);
+	memcpy(hb->id, id, sizeof(hb->id));
+	hb->lease = *lease;
+	hb->gen++;
+	hb->active = true;
+	atomic_store(&hb->lost, false);
+	pthread_cond_signal(&hb->cv);
+	pthread_mutex_unlock(&hb->mu);
+}
+
+static void
+hb_end(struct heartbeat *hb)
+{
+	pthread_mutex_lock(&hb->mu);
+	hb->active = false;
+	hb->gen++;
+	pthread_cond_signal(&hb->cv);
+	pthread_mutex_unlock(&hb->mu);
+}
+
+static bool
+hb_lost(void *arg)
+{
+	struct heartbeat *hb = arg;
+
+	return atomic_load(&hb->lost);
+}
+
+/* --- one job -------------------------------------------------------------- */
+
+static double
+secs_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Write the outcome; a store that fails is tried again for a while (the
+ * lease still holds), then the job is left to be retried elsewhere. */
+static void
+finish(struct jobstore *st, const struct jobs_record *job,
+    const struct jobstore_lease *lease, enum jobs_status status,
+    const char *result, const char *error)
+{
+	enum jobstore_result r = JOBSTORE_EIO;
+	int i;
+
+	for (i = 0; i < FINISH_TRIES && r == JOBSTORE_EIO; i++) {
+		if (i > 0)
+			sleep(1);
+		r = st->ops->finish(st, job->id, lease, status, result, error);
+	}
+	if (r == JOBSTORE_LOST)
+		logf_("job %s: the lease was lost: result discarded", job->id);
+	else if (r != JOBSTORE_OK)
+		logf_("job %s: storing the result: %s", job->id,
+		    jobstore_error(st));
+}
+
+static void
+run_job(struct jobstore *st, struct heartbeat *hb, const struct jobs_tasks *ts,
+    const struct jobs_record *job, const struct jobstore_lease *lease)
+{
+	const struct jobs_task *t = jobs_tasks_find(ts, job->task);
+	struct jobs_run_ctl ctl = {hb_lost, hb};
+	enum jobs_run_result res = JOBS_RUN_FAILED;
+	char *result = NULL, *error = NULL;
+	struct timespec t0;
+	json_t *params;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	params = json_loads(job->params ? job->params : "{}", 0, NULL);
+	hb_begin(hb, job->id, lease);
+	if (t == NULL || t->run == NULL) {
+		if (asprintf(&error, "unknown task '%s'", job->task) < 0)
+			error = NULL;
+	} else if (!json_is_object(params)) {
+		error = strdup("params are not a JSON object");
+	} else {
+		res = t->run(t, params, &ctl, &result, &error);
+	}
+	hb_end(hb);
+	json_decref(params);
+	if (res == JOBS_RUN_ABANDONED || atomic_load(&hb->lost)) {
+		logf_("job %s (%s) attempt %d: abandoned, lease lost", job->id,
+		    job->task, job->attempts);
+	} else {
+		finish(st, job, lease,
+		    res == JOBS_RUN_DONE ? JOBS_DONE : JOBS_FAILED, result,
+		    error);
+		logf_("job %s (%s) attempt %d/%d: %s in %.3f s%s%s", job->id,
+		    job->task, job->attempts, job->max_attempts,
+		    res == JOBS_RUN_DONE ? "done" : "failed", secs_since(&t0),
+		    error ? ": " : "", error ? error : "");
+	}
+	free(result);
+	free(error);
+}
+
+/* --- main ------------------------------------------------------------------
+ */
+
+/* Open the store, waiting (until a stop signal) while it is unreachable.
+ * NULL when stopped or when the URL names no store. */
+static struct jobstore *
+open_store(const char *url)
+{
+	char err[JOBSTORE_ERR_MAX];
+	struct jobstore *s;
+	enum jobstore_result r;
+	bool said = false;
+
+	while ((r = jobstore_open(url, &s, err, sizeof(err))) != JOBSTORE_OK) {
+		if (r == JOBSTORE_EINVAL) {
+			fprintf(stderr, "fcgilab-worker: %s\n", err);
+			return NULL;
+		}
+		if (!said)
+			logf_("%s; retrying every second", err);
+		said = true;
+		if (stop_requested(1000))
+			return NULL;
+	}
+	return s;
+}
+
+static void
+work(struct jobstore *st, struct heartbeat *hb, const struct jobs_tasks *ts,
+    const struct opts *o)
+{
+	struct jobstore_lease lease;
+	struct jobs_record job;
+	enum jobstore_result r;
+	bool said = false;
+
+	while (!stop_requested(0)) {
+		r = st->ops->claim(st, self, o->lease_ms, &job, &lease);
+		switch (r) {
+		case JOBSTORE_OK:
+			said = false;
+			if (o->verbose)
+				logf_("job %s (%s): claimed, attempt %d",
+				    job.id, job.task, job.attempts);
+			run_job(st, hb, ts, &job, &lease);
+			jobs_record_free(&job);
+			break;
+		case JOBSTORE_EMPTY:
+			stop_requested(o->poll_ms);
+			break;
+		case JOBSTORE_NOTFOUND:
+		case JOBSTORE_CONFLICT:
+		case JOBSTORE_LOST:
+		case JOBSTORE_EIO:
+		case JOBSTORE_ENOMEM:
+		case JOBSTORE_EINVAL:
+			if (!said)
+				logf_("claiming: %s", jobstore_error(st));
+			said = true;
+			stop_requested(1000);
+			break;
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = {NULL, NULL, 10000, 100, 0};
+	struct heartbeat hb;
+	struct jobstore *st = NULL;
+	struct jobs_tasks tasks;
+	struct app_config cfg;
+	char host[64] = "localhost";
+	int rc = 1;
+
+	app_config_init(&cfg);
+	if (parse_args(argc, argv, &o, &cfg) != 0)
+		return 2;
+	gethostname(host, sizeof(host) - 1);
+	if (o.name != NULL)
+		snprintf(self, sizeof(self), "%s", o.name);
+	else
+		snprintf(self, sizeof(self), "%s:%ld", host, (long)getpid());
+	/* before any thread: every thread inherits the block */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	jobs_tasks_init(&tasks, &cfg);
+	jobs_run_add_builtins(&tasks);
+
+	memset(&hb, 0, sizeof(hb));
+	hb.lease_ms = o.lease_ms;
+	if ((st = open_store(o.queue)) == NULL ||
+	    (hb.store = open_store(o.queue)) == NULL) {
+		rc = stopping ? 0 : 2;
+		goto out;
+	}
+	pthread_mutex_init(&hb.mu, NULL);
+	pthread_cond_init(&hb.cv, NULL);
+	if ((errno = pthread_create(&hb.thread, NULL, hb_main, &hb)) != 0) {
+		fprintf(
+		    stderr, "fcgilab-worker: thread: %s\n", strerror(errno));
+		goto out;
+	}
+	logf_("ready (%s store, lease %.1f s)", st->ops->name,
+	    o.lease_ms / 1000.0);
+	work(st, &hb, &tasks, &o);
+	pthread_mutex_lock(&hb.mu);
+	hb.quit = true;
+	pthread_cond_signal(&hb.cv);
+	pthread_mutex_unlock(&hb.mu);
+	pthread_join(hb.thread, NULL);
+	logf_("stopped");
+	rc = 0;
+out:
+	jobstore_close(hb.store);
+	jobstore_close(st);
+	return rc;
+}

@@ -1,0 +1,370 @@
+/*
+ * test_jobstore — the store contract (jobstore.h), run against a fresh
+ * SQLite file, or against the empty store FCGILAB_TEST_STORE names (the
+ * Redis suite, tests/jobs-redis.bats, runs this binary on its own
+ * redis-server): enqueue in batches, get, pages that walk every job once,
+ * cancel, claim with leases, renew, fenced finish, expired leases put back
+ * or failed, stats, and two connections claiming at once.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jobs.h"
+#include "jobstore.h"
+#include "tap.h"
+
+static char url[512];
+static int serial;
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+static struct jobstore *
+open_store(void)
+{
+	char err[JOBSTORE_ERR_MAX];
+	struct jobstore *s = NULL;
+
+	if (jobstore_open(url, &s, err, sizeof(err)) != JOBSTORE_OK)
+		printf("# open %s: %s\n", url, err);
+	return s;
+}
+
+/* n new wait jobs with distinct ids; max_attempts as given. */
+static void
+make_jobs(struct jobs_new *jobs, size_t n, int max_attempts)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memset(&jobs[i], 0, sizeof(jobs[i]));
+		snprintf(jobs[i].id, sizeof(jobs[i].id), "%08x%024x",
+		    (unsigned)getpid(), ++serial);
+		snprintf(jobs[i].task, sizeof(jobs[i].task), "wait");
+		jobs[i].params = strdup("{\"secs\":0.1}");
+		jobs[i].max_attempts = max_attempts;
+	}
+}
+
+static void
+free_jobs(struct jobs_new *jobs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		jobs_new_free(&jobs[i]);
+}
+
+static void
+test_enqueue_get(struct jobstore *s, struct jobs_new *jobs)
+{
+	struct jobs_record r;
+
+	make_jobs(jobs, 3, 3);
+	ok(s->ops->enqueue(s, jobs, 3) == JOBSTORE_OK, "enqueue a batch of 3");
+	ok(jobs[0].created_us > 0 && jobs[0].created_us < jobs[1].created_us &&
+	        jobs[1].created_us < jobs[2].created_us,
+	    "  created_us set, in batch order");
+	ok(s->ops->get(s, jobs[1].id, &r) == JOBSTORE_OK, "get one");
+	ok(strcmp(r.id, jobs[1].id) == 0 && strcmp(r.task, "wait") == 0 &&
+	        strcmp(r.params, "{\"secs\":0.1}") == 0 &&
+	        r.status == JOBS_QUEUED && r.attempts == 0 &&
+	        r.max_attempts == 3 && r.result == NULL && r.error == NULL &&
+	        r.created_us == jobs[1].created_us && r.started_us == 0,
+	    "  every field as stored");
+	jobs_record_free(&r);
+	ok(s->ops->get(s, "ffffffffffffffffffffffffffffffff", &r) ==
+	        JOBSTORE_NOTFOUND,
+	    "get an unknown id: NOTFOUND");
+}
+
+/* Walk every page of a listing; count the jobs seen, check the order. */
+static size_t
+walk(struct jobstore *s, int status, int limit, size_t *pages, bool *sorted)
+{
+	struct jobs_page_req q = {status, limit, false, {0, ""}};
+	struct jobs_page p;
+	int64_t last_t = INT64_MAX;
+	char last_id[JOBS_ID_LEN + 1] = "~";
+	size_t seen = 0, i;
+
+	*pages = 0;
+	*sorted = true;
+	for (;;) {
+		if (s->ops->list(s, &q, &p) != JOBSTORE_OK)
+			return (size_t)-1;
+		(*pages)++;
+		for (i = 0; i < p.n; i++) {
+			if (p.items[i].created_us > last_t ||
+			    (p.items[i].created_us == last_t &&
+			        strcmp(p.items[i].id, last_id) >= 0))
+				*sorted = false;
+			last_t = p.items[i].created_us;
+			memcpy(last_id, p.items[i].id, sizeof(last_id));
+			if (status >= 0 && (int)p.items[i].status != status)
+				*sorted = false;
+		}
+		seen += p.n;
+		if (!p.has_next) {
+			jobs_page_free(&p);
+			return seen;
+		}
+		q.has_cursor = true;
+		q.after = p.next;
+		jobs_page_free(&p);
+	}
+}
+
+static void
+test_pages(struct jobstore *s)
+{
+	struct jobs_new more[22];
+	size_t pages, n;
+	bool sorted;
+
+	make_jobs(more, 22, 3);
+	ok(s->ops->enqueue(s, more, 10) == JOBSTORE_OK &&
+	        s->ops->enqueue(s, more + 10, 12) == JOBSTORE_OK,
+	    "enqueue 22 more");
+	free_jobs(more, 22);
+	n = walk(s, -1, 1, &pages, &sorted);
+	ok(n == 25 && pages == 25 && sorted,
+	    "pages of 1 walk all 25 jobs once, newest first (%zu in %zu)", n,
+	    pages);
+	n = walk(s, -1, 7, &pages, &sorted);
+	ok(n == 25 && pages == 4 && sorted, "pages of 7: 4 pages");
+	n = walk(s, -1, 25, &pages, &sorted);
+	ok(n == 25 && pages == 1, "a page of exactly 25: no next page");
+	n = walk(s, JOBS_QUEUED, 4, &pages, &sorted);
+	ok(n == 25 && sorted, "status=queued: all 25");
+	n = walk(s, JOBS_DONE, 4, &pages, &sorted);
+	ok(n == 0 && pages == 1, "status=done: none yet");
+}
+
+static void
+test_cancel(struct jobstore *s, const struct jobs_new *jobs)
+{
+	struct jobs_record r;
+
+	ok(s->ops->cancel(s, jobs[0].id, &r) == JOBSTORE_OK &&
+	        r.status == JOBS_CANCELLED && r.finished_us > 0,
+	    "cancel a queued job");
+	jobs_record_free(&r);
+	ok(s->ops->cancel(s, jobs[0].id, &r) == JOBSTORE_CONFLICT &&
+	        r.status == JOBS_CANCELLED,
+	    "cancel it again: CONFLICT, with the record");
+	jobs_record_free(&r);
+	ok(s->ops->cancel(s, "ffffffffffffffffffffffffffffffff", &r) ==
+	        JOBSTORE_NOTFOUND,
+	    "cancel an unknown id: NOTFOUND");
+}
+
+static void
+test_claim_finish(struct jobstore *s, const struct jobs_new *jobs)
+{
+	struct jobstore_lease lease, other;
+	struct jobs_record r;
+
+	ok(s->ops->claim(s, "w1", 5000, &r, &lease) == JOBSTORE_OK,
+	    "claim: a job");
+	ok(strcmp(r.id, jobs[1].id) == 0 && r.status == JOBS_RUNNING &&
+	        r.attempts == 1 && r.started_us > 0,
+	    "  the oldest queued one (not the cancelled), running, attempt 1");
+	ok(strcmp(lease.token, "w1:1") == 0, "  leased to w1:1 (%s)",
+	    lease.token);
+	jobs_record_free(&r);
+	ok(s->ops->renew(s, jobs[1].id, &lease, 5000) == JOBSTORE_OK,
+	    "renew the lease");
+	snprintf(other.token, sizeof(other.token), "w2:1");
+	ok(s->ops->renew(s, jobs[1].id, &other, 5000) == JOBSTORE_LOST &&
+	        s->ops->finish(s, jobs[1].id, &other, JOBS_DONE, "{}", NULL) ==
+	            JOBSTORE_LOST,
+	    "another token cannot renew or finish it");
+	ok(s->ops->finish(s, jobs[1].id, &lease, JOBS_DONE,
+	       "{\"status\":\"ready\",\"seconds\":0.1}", NULL) == JOBSTORE_OK,
+	    "finish with the lease");
+	ok(s->ops->get(s, jobs[1].id, &r) == JOBSTORE_OK &&
+	        r.status == JOBS_DONE && r.finished_us >= r.started_us &&
+	        r.result &&
+	        strcmp(r.result, "{\"status\":\"ready\",\"seconds\":0.1}") == 0,
+	    "  done, with its result");
+	jobs_record_free(&r);
+	ok(s->ops->finish(s, jobs[1].id, &lease, JOBS_DONE, "{}", NULL) ==
+	        JOBSTORE_LOST,
+	    "  finishing twice: LOST");
+	ok(s->ops->cancel(s, jobs[1].id, &r) == JOBSTORE_CONFLICT &&
+	        r.status == JOBS_DONE,
+	    "  a done job cannot be cancelled");
+	jobs_record_free(&r);
+}
+
+/* Claim and finish every queued job (the board is cleared). */
+static size_t
+drain(struct jobstore *s)
+{
+	struct jobstore_lease lease;
+	struct jobs_record r;
+	size_t n = 0;
+
+	while (s->ops->claim(s, "drain", 5000, &r, &lease) == JOBSTORE_OK) {
+		s->ops->finish(s, r.id, &lease, JOBS_DONE, "{}", NULL);
+		jobs_record_free(&r);
+		n++;
+	}
+	return n;
+}
+
+static void
+test_leases(struct jobstore *s)
+{
+	struct jobstore_lease l1, l2;
+	struct jobs_new j[2];
+	struct jobs_record r;
+	struct jobstore_stats st;
+
+	ok(drain(s) == 23, "drain the other 23 jobs");
+	make_jobs(j, 1, 2);
+	make_jobs(j + 1, 1, 1);
+	ok(s->ops->enqueue(s, j, 2) == JOBSTORE_OK,
+	    "two jobs: max_attempts 2 and 1");
+	ok(s->ops->claim(s, "dead", 60, &r, &l1) == JOBSTORE_OK &&
+	        strcmp(r.id, j[0].id) == 0,
+	    "a worker claims the first with a 60 ms lease");
+	jobs_record_free(&r);
+	ok(s->ops->claim(s, "dead", 60, &r, &l2) == JOBSTORE_OK &&
+	        strcmp(r.id, j[1].id) == 0,
+	    "  and the second");
+	jobs_record_free(&r);
+	ok(s->ops->claim(s, "w2", 5000, &r, &l2) == JOBSTORE_EMPTY,
+	    "while the leases hold, nothing else to claim");
+	sleep_ms(150); /* the worker died: its leases expire */
+	ok(s->ops->claim(s, "w2", 5000, &r, &l2) == JOBSTORE_OK &&
+	        strcmp(r.id, j[0].id) == 0 && r.attempts == 2,
+	    "after expiry another worker gets the first, attempt 2");
+	ok(strcmp(l2.token, "w2:2") == 0, "  leased to w2:2");
+	jobs_record_free(&r);
+	ok(s->ops->finish(s, j[0].id, &l1, JOBS_DONE, "{}", NULL) ==
+	        JOBSTORE_LOST,
+	    "the dead worker's late finish is refused");
+	ok(s->ops->get(s, j[1].id, &r) == JOBSTORE_OK &&
+	        r.status == JOBS_FAILED && r.error &&
+	        strcmp(r.error,
+	            "worker lost (lease expired) on attempt 1 of 1") == 0,
+	    "the job out of attempts failed: %s", r.error ? r.error : "-");
+	jobs_record_free(&r);
+	ok(s->ops->finish(s, j[0].id, &l2, JOBS_DONE, "{}", NULL) ==
+	        JOBSTORE_OK,
+	    "the second attempt finishes");
+	ok(s->ops->stats(s, &st) == JOBSTORE_OK, "stats");
+	ok(st.count[JOBS_DONE] == 25 && st.count[JOBS_FAILED] == 1 &&
+	        st.count[JOBS_CANCELLED] == 1 && st.count[JOBS_QUEUED] == 0 &&
+	        st.count[JOBS_RUNNING] == 0,
+	    "  counts: 25 done, 1 failed, 1 cancelled");
+	ok(st.retried == 1 && st.started == 26,
+	    "  retried 1, first starts 26 (%llu, %llu)",
+	    (unsigned long long)st.retried, (unsigned long long)st.started);
+	free_jobs(j, 2);
+}
+
+struct claimer {
+	size_t n;
+	char ids[200][JOBS_ID_LEN + 1];
+};
+
+static void *
+claimer_main(void *arg)
+{
+	struct claimer *c = arg;
+	struct jobstore *s = open_store();
+	struct jobstore_lease lease;
+	struct jobs_record r;
+	enum jobstore_result res;
+
+	while (s != NULL && c->n < 200 &&
+	    (res = s->ops->claim(s, "t", 5000, &r, &lease)) != JOBSTORE_EMPTY) {
+		if (res != JOBSTORE_OK)
+			continue; /* busy: try again */
+		memcpy(c->ids[c->n++], r.id, JOBS_ID_LEN + 1);
+		s->ops->finish(s, r.id, &lease, JOBS_DONE, "{}", NULL);
+		jobs_record_free(&r);
+	}
+	jobstore_close(s);
+	return NULL;
+}
+
+static void
+test_concurrent(struct jobstore *s)
+{
+	static struct claimer a, b;
+	struct jobs_new j[100];
+	pthread_t ta, tb;
+	size_t i, k, dup = 0;
+
+	make_jobs(j, 100, 3);
+	ok(s->ops->enqueue(s, j, 100) == JOBSTORE_OK, "100 jobs in one commit");
+	pthread_create(&ta, NULL, claimer_main, &a);
+	pthread_create(&tb, NULL, claimer_main, &b);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	for (i = 0; i < a.n; i++)
+		for (k = 0; k < b.n; k++)
+			dup += strcmp(a.ids[i], b.ids[k]) == 0;
+	ok(a.n + b.n == 100 && dup == 0,
+	    "two connections claiming at once: %zu + %zu jobs, %zu twice", a.n,
+	    b.n, dup);
+	free_jobs(j, 100);
+}
+
+int
+main(void)
+{
+	const char *env = getenv("FCGILAB_TEST_STORE");
+	struct jobs_new jobs[3];
+	struct jobstore *s;
+	char dir[] = "/tmp/test_jobstore.XXXXXX", path[256];
+
+	if (env != NULL && *env != '\0') {
+		snprintf(url, sizeof(url), "%s", env);
+	} else {
+		if (mkdtemp(dir) == NULL)
+			return 1;
+		snprintf(url, sizeof(url), "%s/jobs.db", dir);
+	}
+	printf("# store %s\n", url);
+	if (!ok((s = open_store()) != NULL, "open the store"))
+		return done_testing();
+	test_enqueue_get(s, jobs);
+	test_pages(s);
+	test_cancel(s, jobs);
+	test_claim_finish(s, jobs);
+	test_leases(s);
+	test_concurrent(s);
+	free_jobs(jobs, 3);
+	jobstore_close(s);
+	if (env == NULL || *env == '\0') {
+		snprintf(path, sizeof(path), "%s/jobs.db", dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/jobs.db-wal", dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/jobs.db-shm", dir);
+		unlink(path);
+		rmdir(dir);
+	}
+	ok(jobstore_open("http://x", &s, path, sizeof(path)) == JOBSTORE_EINVAL,
+	    "a URL of another scheme: EINVAL (%s)", path);
+	ok(jobstore_open("redis://h:0", &s, path, sizeof(path)) ==
+	        JOBSTORE_EINVAL,
+	    "redis://h:0: EINVAL");
+	return done_testing();
+}
