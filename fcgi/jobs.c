@@ -58,6 +58,22 @@ jobs_new_free(struct jobs_new *n)
 
 /* --- JSON text ----------------------------------------------------------- */
 
+/* The %g precision that prints x as Python does: the shortest that reads
+ * back, and for integral values below 1e16 every digit (Python prints
+ * 60.0, where %.1g would give 6e+01). */
+static int
+real_precision(double x)
+{
+	char buf[NUM_FMT_MAX];
+	int p = num_precision(x), digits;
+
+	if (x == floor(x) && fabs(x) < 1e16) {
+		digits = snprintf(buf, sizeof(buf), "%.0f", fabs(x));
+		p = digits > p ? digits : p;
+	}
+	return p;
+}
+
 /* The largest printf precision the reals in v need (Python prints each
  * float in its shortest form; jansson has one precision per dump). */
 static int
@@ -70,7 +86,7 @@ max_precision(const json_t *v)
 
 	switch (json_typeof(v)) {
 	case JSON_REAL:
-		return num_precision(json_real_value(v));
+		return real_precision(json_real_value(v));
 	case JSON_OBJECT:
 		json_object_foreach((json_t *)v, key, item)
 		{

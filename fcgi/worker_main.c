@@ -15,8 +15,9 @@
  *  - at-least-once: a worker killed mid-job leaves its lease to expire;
  *    the next claim anywhere puts the job back (or fails it after
  *    max_attempts);
- *  - SIGTERM/SIGINT: finish the job in hand, then exit 0. Idle, it polls
- *    every --poll ms and wakes at once for a signal.
+ *  - SIGTERM, SIGINT, SIGQUIT or SIGHUP: finish the job in hand, then
+ *    exit 0. Idle, it polls every --poll ms and wakes at once for a
+ *    signal.
  */
 #include "config.h"
 
@@ -99,7 +100,8 @@ usage(FILE *f)
 	    "  -h, --help            this text\n"
 	    "  -V, --version         print the version\n"
 	    "\n"
-	    "SIGTERM or SIGINT: finish the job in hand, then exit 0.\n",
+	    "SIGTERM (or SIGINT, SIGQUIT, SIGHUP): finish the job in hand, "
+	    "then exit 0.\n",
 	    APP_DEFAULT_MAX_N);
 }
 
@@ -455,6 +457,10 @@ main(int argc, char **argv)
 	sigemptyset(&stop_sigs);
 	sigaddset(&stop_sigs, SIGTERM);
 	sigaddset(&stop_sigs, SIGINT);
+	/* Debian's multiwatch 1.0 sends the signal before the one -s names
+	 * (-s TERM delivers SIGQUIT): take every stop signal alike. */
+	sigaddset(&stop_sigs, SIGQUIT);
+	sigaddset(&stop_sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	jobs_tasks_init(&tasks, &cfg);
