@@ -57,6 +57,15 @@ teardown() {
 	fi
 }
 
+@test "the systemd unit runs the job workers under multiwatch" {
+	local unit=$DEST$UNITDIR/fcgilab-worker.service
+	grep -q '^ExecStart=.*multiwatch -f .*fcgilab-worker --queue ' "$unit"
+	if command -v systemd-analyze >/dev/null; then
+		run systemd-analyze verify "$unit"
+		refute_output --regexp '^(.*[^)]: |)[^C].*(rror|nknown|nvalid)'
+	fi
+}
+
 @test "the lighttpd snippet routes /wait and /cpu to the pool's socket" {
 	local port conf snippet
 	RUN=$(mktemp -d /tmp/fcgilab-run.XXXXXX)

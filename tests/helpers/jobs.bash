@@ -125,9 +125,9 @@ wait_job() {
 
 # all_ids [QUERY]: every job id of GET /jobs?QUERY, following "next".
 all_ids() {
-	local q=${1:-} page cursor=
+	local query=${1:-} page cursor=
 	while :; do
-		page=$(curl -fsS --max-time 10 "$BASE/jobs?limit=100${q:+&$q}${cursor:+&cursor=$cursor}") || return 1
+		page=$(curl -fsS --max-time 10 "$BASE/jobs?limit=100${query:+&$query}${cursor:+&cursor=$cursor}") || return 1
 		jq -r '.items[].id' <<<"$page"
 		cursor=$(jq -r '.next // empty' <<<"$page")
 		[[ -n $cursor ]] || return 0
