@@ -173,13 +173,16 @@ sb_str(struct sbuf *b, const char *s)
 static void
 sb_json_string(struct sbuf *b, const char *s)
 {
+	json_t *v;
 	char *q;
 
 	if (s == NULL) {
 		sb_str(b, "null");
 		return;
 	}
-	q = json_dumps(json_string(s), JSON_ENCODE_ANY);
+	v = json_string(s);
+	q = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+	json_decref(v);
 	if (q == NULL) { /* not UTF-8 (never stored so) or ENOMEM */
 		b->failed = true;
 		return;

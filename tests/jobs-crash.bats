@@ -6,6 +6,7 @@
 
 # BASE and STATE are set by helpers/stack.bash.
 # shellcheck disable=SC2154,SC2153
+# shellcheck disable=SC2034 # read by helpers/jobs.bash
 JOBS_STORE=sqlite
 load "${abs_top_srcdir:?}/tests/helpers/stack"
 load "${abs_top_srcdir:?}/tests/helpers/jobs"
@@ -42,7 +43,7 @@ running_on() {
 	id=$(post_job '{"task":"wait","secs":1.5}')
 	pid=$(running_on "$id")
 	kill -KILL "$pid"
-	wait_job "$id" done 15
+	wait_job "$id" "done" 15
 	run job "$id"
 	assert_equal "$(jq -r .attempts <<<"$output")" 2
 	assert_equal "$(jq -r .error <<<"$output")" null
@@ -97,7 +98,7 @@ running_on() {
 			fail "job $id lost: $(job "$id")"
 	done
 	for id in $ids; do
-		wait_job "$id" done 30
+		wait_job "$id" "done" 30
 	done
 }
 
@@ -110,8 +111,8 @@ running_on() {
 	assert_equal "$(job_field "$a" status)" queued
 	assert_equal "$(job_field "$b" status)" queued
 	jobs_stack_restart "${STACK_ARGS[@]}" --workers 2
-	wait_job "$a" done
-	wait_job "$b" done
+	wait_job "$a" "done"
+	wait_job "$b" "done"
 	assert_equal "$(job_field "$b" result | jq -c .)" '{"n":1000,"result":168}'
 }
 
@@ -121,6 +122,6 @@ running_on() {
 	wait_job "$id" running
 	jobs_stack_restart "${STACK_ARGS[@]}" --workers 2
 	# stop waited for it: done on its first attempt, not retried
-	assert_equal "$(job_field "$id" status)" done
+	assert_equal "$(job_field "$id" status)" "done"
 	assert_equal "$(job_field "$id" attempts)" 1
 }

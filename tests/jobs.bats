@@ -6,6 +6,7 @@
 
 # code, body, headers, secs and BASE are set by helpers/stack.bash.
 # shellcheck disable=SC2154,SC2153
+# shellcheck disable=SC2034 # read by helpers/jobs.bash
 JOBS_STORE=sqlite
 load "${abs_top_srcdir:?}/tests/helpers/stack"
 load "${abs_top_srcdir:?}/tests/helpers/jobs"
@@ -39,7 +40,7 @@ post() {
 	http GET "/jobs/$id"
 	assert_equal "$code" 200
 	[[ $(jq -r .status <<<"$body") =~ ^(queued|running)$ ]]
-	wait_job "$id" done
+	wait_job "$id" "done"
 	want=$(curl -fsS "$BASE/wait?secs=0.3")
 	http GET "/jobs/$id"
 	assert_equal "$(jq -c .result <<<"$body")" "$want"
@@ -56,7 +57,7 @@ post() {
 @test "a cpu job: result is exactly /cpu's body" {
 	local id want
 	id=$(post_job '{"task":"cpu","n":20000,"max_attempts":1}')
-	wait_job "$id" done
+	wait_job "$id" "done"
 	want=$(curl -fsS "$BASE/cpu?n=20000")
 	assert_equal "$(job "$id" | jq -c .result)" "$want"
 	assert_equal "$(job_field "$id" max_attempts)" 1
@@ -163,8 +164,8 @@ post() {
 	http DELETE "/jobs/$a"
 	assert_equal "$code" 409
 	assert_equal "$body" '{"detail":"Job is running: only a queued job can be cancelled"}'
-	wait_job "$a" done
-	wait_job "$b" done
+	wait_job "$a" "done"
+	wait_job "$b" "done"
 	sleep 0.2 # a free worker would have taken c by now
 	assert_equal "$(job_field "$c" status)" cancelled
 	assert_equal "$(job_field "$c" attempts)" 0
@@ -174,7 +175,7 @@ post() {
 
 @test "GET /jobs: pages newest first walk every job exactly once" {
 	local -a posted=() seen=()
-	local i page cursor= link next n=0
+	local i page cursor="" link next n=0
 	for ((i = 0; i < 23; i++)); do
 		posted+=("$(post_job '{"task":"wait","secs":0}')")
 	done
@@ -205,10 +206,10 @@ post() {
 @test "GET /jobs?status=…: a filtered walk, its own cursors" {
 	local id page next
 	id=$(post_job '{"task":"wait","secs":0}')
-	wait_job "$id" done
+	wait_job "$id" "done"
 	http GET '/jobs?status=done&limit=2'
 	assert_equal "$code" 200
-	assert_equal "$(jq -r '[.items[].status] | unique | join(",")' <<<"$body")" done
+	assert_equal "$(jq -r '[.items[].status] | unique | join(",")' <<<"$body")" "done"
 	next=$(jq -r .next <<<"$body")
 	[[ $(header Link) == "</jobs?status=done&limit=2&cursor=$next>; rel=\"next\"" ]]
 	http GET "/jobs?status=done&limit=2&cursor=$next"
@@ -217,9 +218,9 @@ post() {
 	http GET "/jobs?limit=2&cursor=$next"
 	assert_equal "$code" 422
 	assert_equal "$(jq -r '.detail[0] | .type + " " + (.loc | join("."))' <<<"$body")" "value_error query.cursor"
-	# every done job in all_ids status=done is done
+	# every done job in all_ids status=done is "done"
 	for id in $(all_ids status=done | head -n 30); do
-		assert_equal "$(job_field "$id" status)" done
+		assert_equal "$(job_field "$id" status)" "done"
 	done
 }
 
@@ -247,7 +248,7 @@ post() {
 	n=$(grep -c '^[0-9a-f]\{32\}$' <<<"$ids")
 	assert_equal "$n" 50
 	for id in $ids; do
-		wait_job "$id" done 20
+		wait_job "$id" "done" 20
 	done
 }
 
