@@ -16,6 +16,9 @@
  *                          member of st:queued is the next job to claim
  *      leases       ZSET   id scored by its lease's expiry (µs)
  *      stats        HASH   retried, started, latency_sum_us, bucket_<i>
+ *      clock        STRING the last created_us handed out: a batch of n
+ *                          jobs takes n µs, and the next batch starts
+ *                          after it, so creation order is list order
  *  - Times come from the server's TIME, so machines need no common clock.
  *  - Scripts are loaded once (SCRIPT LOAD) and run with EVALSHA; after a
  *    Redis restart (NOSCRIPT) they are loaded again. A lost connection is
@@ -68,6 +71,10 @@ static const char *const scripts[SC__MAX] = {
     /* ARGV: P, then (id, task, params, max_attempts) per job */
     [SC_ENQUEUE] = LUA_PRELUDE
     "local now = now_us()\n"
+    /* a batch takes one µs per job: the next starts after it */
+    "local last = tonumber(redis.call('GET', P .. 'clock') or 0)\n"
+    "if now <= last then now = last + 1 end\n"
+    "redis.call('SET', P .. 'clock', now + (#ARGV - 1) / 4 - 1)\n"
     "local out = {}\n"
     "for i = 0, (#ARGV - 1) / 4 - 1 do\n"
     "  local id = ARGV[2 + 4 * i]\n"

@@ -122,6 +122,7 @@ static const char schema[] =
 
 struct sq {
 	struct jobstore base;
+	int64_t last_created; /* of this connection's last enqueue */
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__MAX];
 };
@@ -254,10 +255,13 @@ sq_enqueue(struct jobstore *base, struct jobs_new *jobs, size_t n)
 	sqlite3_stmt *q;
 	size_t i;
 
+	/* a batch takes one µs per job: the next one starts after it, so
+	 * creation order is the order jobs were accepted in */
+	if (now <= s->last_created)
+		now = s->last_created + 1;
 	if ((r = begin(s)) != JOBSTORE_OK)
 		return r;
 	for (i = 0; i < n; i++) {
-		/* one µs apart: the batch keeps its order, newest last */
 		jobs[i].created_us = now + (int64_t)i;
 		q = stmt(s, ST_INSERT);
 		bind_text(q, 1, jobs[i].id);
@@ -268,7 +272,9 @@ sq_enqueue(struct jobstore *base, struct jobs_new *jobs, size_t n)
 		if ((r = run(s, q, "insert")) != JOBSTORE_OK)
 			return rollback(s, r);
 	}
-	return commit(s);
+	if ((r = commit(s)) == JOBSTORE_OK && n > 0)
+		s->last_created = jobs[n - 1].created_us;
+	return r;
 }
 
 static enum jobstore_result

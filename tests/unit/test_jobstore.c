@@ -137,6 +137,9 @@ test_pages(struct jobstore *s)
 	ok(s->ops->enqueue(s, more, 10) == JOBSTORE_OK &&
 	        s->ops->enqueue(s, more + 10, 12) == JOBSTORE_OK,
 	    "enqueue 22 more");
+	ok(more[10].created_us > more[9].created_us &&
+	        more[21].created_us > more[20].created_us,
+	    "  a batch starts after the one before: creation is accept order");
 	free_jobs(more, 22);
 	n = walk(s, -1, 1, &pages, &sorted);
 	ok(n == 25 && pages == 25 && sorted,
