@@ -150,8 +150,8 @@ post() {
 	wait_idle
 	# two long jobs keep both workers busy (they go on after this test);
 	# the third waits
-	a=$(post_job '{"task":"wait","secs":4}')
-	b=$(post_job '{"task":"wait","secs":4}')
+	a=$(post_job '{"task":"wait","secs":6}')
+	b=$(post_job '{"task":"wait","secs":6}')
 	wait_job "$a" running
 	wait_job "$b" running
 	c=$(post_job '{"task":"wait","secs":0}')
@@ -164,7 +164,8 @@ post() {
 	assert_equal "$body" '{"detail":"Job is cancelled: only a queued job can be cancelled"}'
 	http DELETE "/jobs/$a"
 	assert_equal "$code" 409
-	assert_equal "$body" '{"detail":"Job is running: only a queued job can be cancelled"}'
+	# (running, unless the machine is so slow that it is done already)
+	[[ $body =~ ^\{\"detail\":\"Job\ is\ (running|done):\ only\ a\ queued\ job\ can\ be\ cancelled\"\}$ ]]
 	d=$(all_ids status=done | head -n 1)
 	http DELETE "/jobs/$d"
 	assert_equal "$code" 409

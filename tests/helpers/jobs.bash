@@ -107,9 +107,10 @@ job_field() {
 	job "$1" | jq -r ".$2"
 }
 
-# wait_job ID STATUS [SECS]: poll until the job has STATUS (default 10 s).
+# wait_job ID STATUS [SECS]: poll until the job has STATUS (default 20 s:
+# generous, for a machine busy with other suites).
 wait_job() {
-	local id=$1 want=$2 secs=${3:-10} deadline st
+	local id=$1 want=$2 secs=${3:-20} deadline st
 	deadline=$((SECONDS + secs))
 	while :; do
 		st=$(job_field "$id" status)
