@@ -389,18 +389,25 @@ svg_panel(FILE *f, const struct report_run *r, double y0, double tmax)
 		x1 = served ? SVG_LEFT +
 		        fmax(rows[i].start, rows[i].end - rows[i].secs) * scale
 		            : x2;
+		/* one group per request, its details as a tooltip */
+		fprintf(f,
+		    "<g data-request=\"%zu\"><title>request %zu: wait %g s, "
+		    "status %d (%s), answered after %.3f s</title>",
+		    rows[i].index, rows[i].index, rows[i].secs, rows[i].status,
+		    rows[i].error, rows[i].latency);
 		if (x1 > x0)
 			fprintf(f,
 			    "<rect class=\"%s\" x=\"%.1f\" y=\"%.2f\" "
-			    "width=\"%.1f\" height=\"%.2f\"/>\n",
+			    "width=\"%.1f\" height=\"%.2f\"/>",
 			    served ? "queued" : "failed", x0, y, x1 - x0,
 			    h * 0.9);
 		if (served && x2 > x1)
 			fprintf(f,
 			    "<rect class=\"%s\" x=\"%.1f\" y=\"%.2f\" "
-			    "width=\"%.1f\" height=\"%.2f\"/>\n",
+			    "width=\"%.1f\" height=\"%.2f\"/>",
 			    r->pool ? "served-pool" : "served-async", x1, y,
 			    x2 - x1, h * 0.9);
+		fprintf(f, "</g>\n");
 	}
 	free(rows);
 	svg_axis(f, y0 + BAR_AREA + 4, tmax);
