@@ -90,9 +90,10 @@ scn_split(struct probe *p, struct conn *c, char **argv, int argc)
 	size_t i;
 
 	wb_get(&b, 1, 0, "/wait_async", "secs=0");
-	for (i = 0; i < b.len; i++) {
+	for (i = 0; i < b.len;) {
 		if (!conn_send(p, c, b.p + i, 1))
 			break;
+		i++;
 		if (delay > 0)
 			conn_idle(c, delay);
 		if (conn_ended(c))
