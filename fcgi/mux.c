@@ -41,6 +41,7 @@ static const char *const conn_state_names[CS__MAX] = {
 enum req_state {
 	RS_PARAMS,   /* BEGIN_REQUEST seen; gathering PARAMS (§5.2) */
 	RS_STDIN,    /* PARAMS complete; reading STDIN to its end (§5.3) */
+	RS_READY,    /* all its input read: being dispatched */
 	RS_RUNNING,  /* dispatched: waiting on a timer or a thread */
 	RS_DRAINING, /* answered early; ignoring the rest of its STDIN */
 	RS__MAX
@@ -48,6 +49,7 @@ enum req_state {
 
 static const char *const req_state_names[RS__MAX] = {[RS_PARAMS] = "params",
     [RS_STDIN] = "stdin",
+    [RS_READY] = "ready",
     [RS_RUNNING] = "running",
     [RS_DRAINING] = "draining"};
 
@@ -793,6 +795,9 @@ on_stdin(struct conn *c, struct mux_req *r, const struct fcgi_event *ev)
 		return;
 	}
 	if (ev->type == FCGI_EV_STDIN_END) {
+		/* Its input is all read: an answer given at once ends it,
+		 * with nothing left to drain. */
+		r->state = RS_READY;
 		dispatch(r);
 		return;
 	}

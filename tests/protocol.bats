@@ -140,6 +140,30 @@ OPEN"
 	assert_equal "$(grep -c '^1| {"status":"ready","seconds":0}$' <<<"$output")" 5
 }
 
+@test "answers given at once (/metrics, 404, 422, *_blocking) leave a kept connection usable" {
+	local target
+	for target in /metrics /nothing '/wait_async secs=x' \
+		'/wait_async_blocking secs=0' '/cpu_async_blocking n=10'; do
+		# shellcheck disable=SC2086 # PATH and QUERY
+		run probe keepconn 3 $target
+		assert_failure 1
+		assert_equal "$(records)" "$(for i in 1 2 3; do answer 1; done)
+OPEN"
+	done
+	at_rest
+}
+
+@test "without FCGI_KEEP_CONN an answer given at once closes at once, not at the idle timeout" {
+	local t
+	t=$(timed "$DIR/out" probe get /nothing)
+	run cat "$DIR/out"
+	assert_equal "$(records)" "$(answer 1)
+EOF"
+	assert_line '1| {"detail":"Not Found"}'
+	between "$t" 0 1
+	at_rest
+}
+
 @test "multiplexing: two ids interleaved record by record; the quicker answers first" {
 	run probe mpx
 	assert_failure 1
@@ -261,6 +285,17 @@ malformed() {
 	refute_line --partial END_REQUEST
 	refute_line --regexp '^SENT ([0-9]+)/\1$'
 	between "$t" 1.5 5
+	at_rest
+}
+
+@test "a front end that never reads is dropped at --max-outq, not buffered without end" {
+	local ends
+	run probe no_read 2000 /metrics
+	assert_success
+	assert_line --regexp '^(EOF|RESET)$'
+	# It read on, answering into its queue, until the queue was full.
+	ends=$(sed -n 's/^TOTAL records=[0-9]* end_requests=//p' <<<"$output")
+	((ends > 0 && ends < 2000))
 	at_rest
 }
 
