@@ -336,8 +336,21 @@ req_free(struct mux_req *r)
 	free(r);
 }
 
+/* §5.1: a request without FCGI_KEEP_CONN asks us to close the connection
+ * once it is answered; we do when nothing else is left on it, after the
+ * output is flushed. */
+static void
+conn_close_if_done(struct conn *c, bool close_after)
+{
+	if (!close_after || c->nreqs > 0 || c->state != CS_OPEN)
+		return;
+	c->state = CS_CLOSING;
+	if (outq_len(&c->out) == 0)
+		conn_close(c);
+}
+
 /* After a request's answer: free it (or keep it to drain its STDIN), and
- * close a connection the front end does not keep (§5.1 FCGI_KEEP_CONN). */
+ * close a connection the front end does not keep. */
 static void
 req_finish(struct mux_req *r)
 {
@@ -349,11 +362,7 @@ req_finish(struct mux_req *r)
 		return;
 	}
 	req_free(r);
-	if (close_after && c->nreqs == 0 && c->state == CS_OPEN) {
-		c->state = CS_CLOSING;
-		if (outq_len(&c->out) == 0)
-			conn_close(c);
-	}
+	conn_close_if_done(c, close_after);
 }
 
 /* The request's answer is complete: count it. */
@@ -751,12 +760,7 @@ on_begin(struct conn *c, const struct fcgi_event *ev)
 		send_end_request(c, ev->request_id,
 		    ev->role != FCGI_RESPONDER ? FCGI_UNKNOWN_ROLE
 		                               : FCGI_OVERLOADED);
-		if (!(ev->flags & FCGI_KEEP_CONN) && c->nreqs == 0 &&
-		    c->state == CS_OPEN) {
-			c->state = CS_CLOSING;
-			if (outq_len(&c->out) == 0)
-				conn_close(c);
-		}
+		conn_close_if_done(c, !(ev->flags & FCGI_KEEP_CONN));
 		return;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
@@ -850,11 +854,14 @@ static void
 on_abort(struct conn *c, struct mux_req *r)
 {
 	uint16_t id = r->id;
+	bool close_after = !r->keep_conn || c->mux->draining;
 
 	/* §5.4: the application answers with END_REQUEST. The request's
-	 * client is gone: free it now (req_free counts it as aborted). */
+	 * client is gone: free it now (req_free counts it as aborted). That
+	 * answers it: without FCGI_KEEP_CONN the connection goes too. */
 	req_free(r);
 	send_end_request(c, id, FCGI_REQUEST_COMPLETE);
+	conn_close_if_done(c, close_after);
 }
 
 /* A record of one request. Records for an id that is not active are a

@@ -231,6 +231,18 @@ EOF"
 	at_rest
 }
 
+@test "FCGI_ABORT_REQUEST without FCGI_KEEP_CONN: END_REQUEST, then the connection closes (§5.4, §5.1)" {
+	local aborted t
+	aborted=$(metric fcgilab_requests_aborted_total)
+	t=$(timed "$DIR/out" probe abort)
+	run cat "$DIR/out"
+	assert_equal "$(records)" "END_REQUEST id=1 app=0 proto=REQUEST_COMPLETE
+EOF"
+	between "$t" 0 1.5 # not at the idle timeout (2 s)
+	assert_equal "$(metric fcgilab_requests_aborted_total)" $((aborted + 1))
+	at_rest
+}
+
 @test "a front end that closes mid-request frees it at once (§3.5)" {
 	local aborted
 	aborted=$(metric fcgilab_requests_aborted_total)
