@@ -748,9 +748,11 @@ params_append(struct conn *c, struct mux_req *r, const struct fcgi_span *data)
 static void
 on_begin(struct conn *c, const struct fcgi_event *ev)
 {
-	struct mux_req *r;
+	struct mux_req *r = req_find(c, ev->request_id);
 
-	if (req_find(c, ev->request_id) != NULL) {
+	if (r != NULL && r->state == RS_DRAINING) {
+		req_free(r); /* answered, so inactive (§3.3): begun anew */
+	} else if (r != NULL) {
 		protocol_error(c, "BEGIN_REQUEST for an active request id");
 		return;
 	}
@@ -782,11 +784,6 @@ on_stdin(struct conn *c, struct mux_req *r, const struct fcgi_event *ev)
 {
 	struct mux *m = c->mux;
 
-	if (r->state == RS_DRAINING) { /* answered already: discard */
-		if (ev->type == FCGI_EV_STDIN_END)
-			req_finish(r);
-		return;
-	}
 	if (r->state != RS_STDIN) {
 		protocol_error(c, "STDIN for request %u in state %s", r->id,
 		    req_state_names[r->state]);
@@ -864,9 +861,16 @@ on_abort(struct conn *c, struct mux_req *r)
 	conn_close_if_done(c, close_after);
 }
 
-/* A record of one request. Records for an id that is not active are a
- * protocol error, except a late ABORT_REQUEST, which can cross our answer
- * (§5.4). DATA belongs to the FILTER role, which we refuse (§6.4). */
+/*
+ * A record of one request. §3.3 "Managing Request IDs": an id is active
+ * from its BEGIN_REQUEST until our END_REQUEST, and records for an
+ * inactive id are ignored: the rest of a request we refused (§5.5) or
+ * answered early, an ABORT_REQUEST crossing our answer (§5.4), a stray id.
+ * A request answered early stays as RS_DRAINING only so that a connection
+ * without FCGI_KEEP_CONN is closed after its STDIN ends (or it is
+ * aborted), not while the web server is still sending. DATA belongs to
+ * the FILTER role, which we refuse (§6.4).
+ */
 static void
 on_request_event(struct conn *c, const struct fcgi_event *ev)
 {
@@ -874,10 +878,14 @@ on_request_event(struct conn *c, const struct fcgi_event *ev)
 	bool params =
 	    ev->type == FCGI_EV_PARAMS || ev->type == FCGI_EV_PARAMS_END;
 
-	if (r == NULL) {
-		if (ev->type != FCGI_EV_ABORT_REQUEST)
-			protocol_error(c, "%s for inactive request id %u",
+	if (r == NULL || r->state == RS_DRAINING) {
+		if (c->mux->cfg.verbose)
+			mux_log(c, "ignoring %s for inactive request id %u",
 			    fcgi_event_name(ev->type), ev->request_id);
+		if (r != NULL &&
+		    (ev->type == FCGI_EV_STDIN_END ||
+		        ev->type == FCGI_EV_ABORT_REQUEST))
+			req_finish(r);
 		return;
 	}
 	if (ev->type == FCGI_EV_ABORT_REQUEST)

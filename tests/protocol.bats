@@ -243,6 +243,76 @@ EOF"
 	at_rest
 }
 
+# no_new_errors CMD…: run CMD; the mux counts no protocol error meanwhile.
+no_new_errors() {
+	local errs
+	errs=$(metric fcgilab_protocol_errors_total)
+	"$@"
+	assert_equal "$(metric fcgilab_protocol_errors_total)" "$errs"
+}
+
+role_refused() {
+	run probe role "$1"
+	assert_success
+	assert_equal "$(records)" "END_REQUEST id=1 app=0 proto=UNKNOWN_ROLE
+$(answer 2)
+EOF"
+	assert_line '2| {"status":"ready","seconds":0}'
+}
+
+@test "AUTHORIZER and FILTER: FCGI_UNKNOWN_ROLE, the rest of the request ignored, the connection serves on (§5.5, §3.3)" {
+	no_new_errors role_refused 2
+	no_new_errors role_refused 3
+	at_rest
+}
+
+overloaded() {
+	run probe many_ids 6
+	assert_failure 1
+	# The two past --max-reqs-per-conn 4 are refused at once; the rest of
+	# their records are ignored; the four others are served.
+	assert_equal "$(records | head -n 2)" "END_REQUEST id=5 app=0 proto=OVERLOADED
+END_REQUEST id=6 app=0 proto=OVERLOADED"
+	for i in 1 2 3 4; do
+		assert_line "END_REQUEST id=$i app=0 proto=REQUEST_COMPLETE"
+		assert_line "$i| {\"status\":\"ready\",\"seconds\":0.2}"
+	done
+	assert_line OPEN
+}
+
+@test "past --max-reqs-per-conn: FCGI_OVERLOADED for the extra ids, the others served (§5.5)" {
+	no_new_errors overloaded
+	at_rest
+}
+
+unknown_id() {
+	run probe unknown_id
+	assert_success
+	assert_equal "$(records)" "$(answer 1)
+EOF"
+}
+
+@test "records for an id never begun are ignored, not an error (§3.3)" {
+	no_new_errors unknown_id
+	at_rest
+}
+
+answered_early() {
+	run probe answered_early "$@"
+	assert_success
+	assert_equal "$(records)" "$(answer 1)
+$(answer 1)
+EOF"
+	assert_line '1| Status: 413 Content Too Large'
+	assert_line '1| Status: 200 OK'
+}
+
+@test "answered before its STDIN ended (413): its id is inactive, may begin again, and a late abort brings no second END_REQUEST (§3.3)" {
+	no_new_errors answered_early
+	no_new_errors answered_early abort
+	at_rest
+}
+
 @test "a front end that closes mid-request frees it at once (§3.5)" {
 	local aborted
 	aborted=$(metric fcgilab_requests_aborted_total)
