@@ -326,7 +326,11 @@ req_free(struct mux_req *r)
 	tmr_cancel(ev_timers(m->loop), &r->timer);
 	if (r->task != NULL)
 		cpu_task_release(m, r->task);
-	if (r->state == RS_RUNNING && --c->nrunning == 0 && c->state == CS_OPEN)
+	if (r->state == RS_RUNNING)
+		c->nrunning--;
+	/* Nothing running: idle from now on, whether this request ran or
+	 * was answered at once (a kept connection in use is not idle). */
+	if (c->nrunning == 0 && c->state == CS_OPEN)
 		tmr_fifo_touch(&m->idle, &c->idle, ev_now(m->loop));
 	if (r->counted) /* never answered: its client went away */
 		metrics_request_end(&m->metrics, r->d.route, 0, 0);

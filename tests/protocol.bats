@@ -359,6 +359,18 @@ malformed() {
 	at_rest
 }
 
+@test "--idle-timeout counts from the last answer: a kept connection in use stays open" {
+	# Requests 1.2 s apart with the idle timeout at 2 s: the third comes
+	# 2.4 s after the connection opened, 1.2 s after the last answer.
+	run probe keepconn 3 /metrics '' 1200
+	assert_failure 1
+	assert_equal "$(records)" "$(for i in 1 2 3; do answer 1; done)
+OPEN"
+	run probe keepconn 3 /nothing '' 1200
+	assert_failure 1
+	assert_equal "$(grep -c 'proto=REQUEST_COMPLETE' <<<"$output")" 3
+}
+
 @test "a slow loris (a request trickled slower than --idle-timeout) is cut off" {
 	local t
 	t=$(timed "$DIR/out" probe split 25)
