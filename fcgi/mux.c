@@ -342,7 +342,8 @@ req_free(struct mux_req *r)
 
 /* §5.1: a request without FCGI_KEEP_CONN asks us to close the connection
  * once it is answered; we do when nothing else is left on it, after the
- * output is flushed. */
+ * output is flushed. Until then nothing more is read: the loop is
+ * level-triggered, and input left unread would be reported every turn. */
 static void
 conn_close_if_done(struct conn *c, bool close_after)
 {
@@ -351,6 +352,8 @@ conn_close_if_done(struct conn *c, bool close_after)
 	c->state = CS_CLOSING;
 	if (outq_len(&c->out) == 0)
 		conn_close(c);
+	else
+		ev_mod(c->mux->loop, c->fd, EV_WRITE);
 }
 
 /* After a request's answer: free it (or keep it to drain its STDIN), and

@@ -393,6 +393,34 @@ OPEN"
 	at_rest
 }
 
+# cpu_ticks PID: user + system time so far, in clock ticks (1/100 s).
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+@test "closing with output still queued, the mux waits for the socket without spinning on unread input" {
+	local own=$DIR/own.sock client t0 t1
+	mux_start "$own" "$DIR/own.log" --idle-timeout 30
+	OWN_PID=$MUX_STARTED
+	wait_for 5 test -S "$own"
+	# 200 answers of /metrics (~500 KiB) fill the socket; the last request
+	# has no FCGI_KEEP_CONN, so the mux is closing, and more bytes follow.
+	ADDR=$own
+	probe stalled_close 200 2500 >"$DIR/out" 3>&- &
+	client=$!
+	wait_for 5 grep -q HOLDING "$DIR/out"
+	sleep 0.3
+	t0=$(cpu_ticks "$OWN_PID")
+	sleep 1
+	t1=$(cpu_ticks "$OWN_PID")
+	wait "$client" || true
+	run cat "$DIR/out"
+	assert_line 'TOTAL records=600 end_requests=200'
+	assert_line --regexp '^(EOF|RESET)$'
+	# Busy looping would be ~100 ticks in that second.
+	((t1 - t0 < 30)) || fail "the mux used $((t1 - t0)) ticks of CPU in 1 s"
+}
+
 @test "200 connections at once: the mux serves beside them and frees them all" {
 	run probe -c 0.2 flood_conns 200 500
 	assert_success

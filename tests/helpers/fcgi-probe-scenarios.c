@@ -352,6 +352,33 @@ scn_no_read(struct probe *p, struct conn *c, char **argv, int argc)
 	return finish(p, c, true);
 }
 
+/* N requests of /metrics, the last without FCGI_KEEP_CONN, none of their
+ * answers read for HOLD_MS, and a few bytes more sent meanwhile: the
+ * server, closing after its answers (§5.1) with output still queued, waits
+ * for the socket without spinning on input it will not read. Then all of
+ * it is read. "HOLDING" is printed when the hold begins. */
+static int
+scn_stalled_close(struct probe *p, struct conn *c, char **argv, int argc)
+{
+	struct wbuf b = {NULL, 0, 0};
+	unsigned n = uint_arg(argv[0], 1, 100000), i;
+	unsigned hold = argc > 1 ? uint_arg(argv[1], 0, 600000) : 1000;
+
+	for (i = 0; i < n; i++)
+		wb_get(&b, 1, i + 1 < n ? FCGI_KEEP_CONN : 0, "/metrics", "");
+	if (send_wbuf(p, c, &b)) {
+		sleep_ms(200);
+		wb_record(&b, FCGI_GET_VALUES, 0, NULL, 0, 0);
+		send_wbuf(p, c, &b);
+		puts("HOLDING");
+		sleep_ms(hold);
+		c->quiet = true;
+		conn_wait(p, c, n);
+	}
+	free(b.p);
+	return finish(p, c, true);
+}
+
 /* Open N connections, hold them HOLD_MS (1000), close them. */
 static int
 scn_flood_conns(struct probe *p, struct conn *c, char **argv, int argc)
@@ -545,6 +572,7 @@ const struct scenario probe_scenarios[] = {
     {"close_midway", 0, 0, "", scn_close_midway},
     {"silent", 0, 0, "", scn_silent},
     {"no_read", 1, 2, "N [PATH]", scn_no_read},
+    {"stalled_close", 1, 2, "N [HOLD_MS]", scn_stalled_close},
     {"flood_conns", 1, 2, "N [HOLD_MS]", scn_flood_conns},
     {"bad_version", 0, 0, "", scn_bad_version},
     {"bad_begin_len", 0, 0, "", scn_bad_begin_len},
