@@ -10,7 +10,7 @@
 # limits; the tests that need other options start their own.
 
 # MUX_PID, SOCK, DIR and FDS0 come from setup_file; output from bats' run.
-# shellcheck disable=SC2154
+# shellcheck disable=SC2154,SC2030,SC2031
 load helpers/stack
 
 PROBE=$abs_top_builddir/tests/helpers/fcgi-probe
@@ -98,6 +98,11 @@ timed() {
 	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f\n", b - a }'
 }
 
+# metric_is NAME VALUE
+metric_is() {
+	[ "$(metric "$1")" = "$2" ]
+}
+
 fds() {
 	find "/proc/$MUX_PID/fd" -mindepth 1 -maxdepth 1 | wc -l
 }
@@ -117,7 +122,7 @@ answer() { # answer ID [PROTO]: the three records of a one-record answer
 # open, as many fds as it had before the first connection.
 at_rest() {
 	kill -0 "$MUX_PID"
-	wait_for 5 eval '[ "$(metric fcgilab_connections_open)" = 1 ]'
+	wait_for 5 metric_is fcgilab_connections_open 1
 	assert_equal "$(metric fcgilab_requests_in_flight)" 0
 	assert_equal "$(fds)" "$FDS0"
 }
@@ -313,14 +318,26 @@ EOF"
 	at_rest
 }
 
-@test "a front end that closes mid-request frees it at once (§3.5)" {
+# closed_midway [PATH QUERY]: the request is dropped at once.
+closed_midway() {
 	local aborted
 	aborted=$(metric fcgilab_requests_aborted_total)
-	run probe close_midway
+	run probe close_midway "$@"
 	assert_success
 	assert_line CLOSED
-	wait_for 2 eval '[ "$(metric fcgilab_requests_aborted_total)" = $((aborted + 1)) ]'
+	wait_for 2 metric_is fcgilab_requests_aborted_total $((aborted + 1))
 	at_rest
+}
+
+@test "a front end that closes mid-request frees it at once (§3.5)" {
+	closed_midway
+}
+
+@test "... also while a thread works for it (/cpu_async): the result is dropped" {
+	# ~2 s of work; the request is gone at once, the thread finishes alone.
+	closed_midway /cpu_async n=10000000
+	run probe get /cpu_async n=1000
+	assert_line '1| {"n":1000,"result":168}'
 }
 
 # --- malformed input: that connection closes, nothing else ----------------

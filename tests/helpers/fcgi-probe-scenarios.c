@@ -305,16 +305,15 @@ out:
 	return finish(p, c, true);
 }
 
-/* Begin a long wait, then close the socket (§3.5: the web server aborts
- * by closing): the server must free the request at once. */
+/* Begin a long wait (or PATH?QUERY), then close the socket (§3.5: the
+ * web server aborts by closing): the server must free it at once. */
 static int
 scn_close_midway(struct probe *p, struct conn *c, char **argv, int argc)
 {
 	struct wbuf b = {NULL, 0, 0};
 
-	(void)argv;
-	(void)argc;
-	wb_get(&b, 1, 0, "/wait_async", "secs=" LONG_WAIT);
+	wb_get(&b, 1, 0, argc > 0 ? argv[0] : "/wait_async",
+	    argc > 1 ? argv[1] : "secs=" LONG_WAIT);
 	if (send_wbuf(p, c, &b))
 		conn_idle(c, 200);
 	free(b.p);
@@ -569,7 +568,7 @@ const struct scenario probe_scenarios[] = {
     {"many_ids", 1, 2, "N [QUERY]", scn_many_ids},
     {"abort", 0, 1, "[keep]", scn_abort},
     {"answered_early", 0, 1, "[abort]", scn_answered_early},
-    {"close_midway", 0, 0, "", scn_close_midway},
+    {"close_midway", 0, 2, "[PATH QUERY]", scn_close_midway},
     {"silent", 0, 0, "", scn_silent},
     {"no_read", 1, 2, "N [PATH]", scn_no_read},
     {"stalled_close", 1, 2, "N [HOLD_MS]", scn_stalled_close},
