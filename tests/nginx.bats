@@ -26,6 +26,11 @@ wait_for() {
 	done
 }
 
+# exited PID: the process is gone, or a zombie (our parent reaps it).
+exited() {
+	[[ ! -e /proc/$1/stat ]] || [[ $(awk '{ print $3 }' "/proc/$1/stat") == Z ]]
+}
+
 # nginx_conf PORT: a configuration with everything under DIR.
 nginx_conf() {
 	cat <<EOF
@@ -219,5 +224,12 @@ mux_connections_open_is_1() {
 	assert_equal "$(find "/proc/$MUX_PID/fd" -mindepth 1 -maxdepth 1 | wc -l)" "$FDS0"
 	# And nginx found nothing wrong with the mux's records all along.
 	run grep -F -e '[error]' -e '[crit]' -e '[alert]' "$DIR/error.log"
+	assert_output ''
+}
+
+@test "SIGTERM: the mux exits, its log free of sanitizer reports" {
+	kill -TERM "$MUX_PID"
+	wait_for 10 exited "$MUX_PID"
+	run grep -i -e sanitizer -e 'runtime error' "$DIR/mux.log"
 	assert_output ''
 }

@@ -31,6 +31,11 @@ mux_stop() {
 	wait "$1" 2>/dev/null || true
 }
 
+# exited PID: the process is gone, or a zombie (our parent reaps it).
+exited() {
+	[[ ! -e /proc/$1/stat ]] || [[ $(awk '{ print $3 }' "/proc/$1/stat") == Z ]]
+}
+
 # wait_for SECS CMD…: poll CMD every 50 ms until it succeeds or SECS pass.
 wait_for() {
 	local deadline=$((SECONDS + $1))
@@ -505,4 +510,12 @@ tcp_mux() {
 	assert_success
 	assert_line --regexp '^(EOF|RESET)$'
 	assert_line 'TOTAL records=0 end_requests=0'
+}
+
+# Last: the file's mux has been through every scenario above.
+@test "SIGTERM after all of it: the mux exits, its log free of sanitizer reports" {
+	kill -TERM "$MUX_PID"
+	wait_for 10 exited "$MUX_PID"
+	run grep -i -e sanitizer -e 'runtime error' "$DIR/mux.log"
+	assert_output ''
 }
