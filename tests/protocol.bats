@@ -382,15 +382,15 @@ malformed() {
 }
 
 @test "--idle-timeout counts from the last answer: a kept connection in use stays open" {
-	# Requests 1.2 s apart with the idle timeout at 2 s: the third comes
-	# 2.4 s after the connection opened, 1.2 s after the last answer.
-	run probe keepconn 3 /metrics '' 1200
+	# Requests 1 s apart with the idle timeout at 2 s: the fourth comes
+	# 3 s after the connection opened, 1 s after the last answer.
+	run probe keepconn 4 /metrics '' 1000
 	assert_failure 1
-	assert_equal "$(records)" "$(for i in 1 2 3; do answer 1; done)
+	assert_equal "$(records)" "$(for i in 1 2 3 4; do answer 1; done)
 OPEN"
-	run probe keepconn 3 /nothing '' 1200
+	run probe keepconn 4 /nothing '' 1000
 	assert_failure 1
-	assert_equal "$(grep -c 'proto=REQUEST_COMPLETE' <<<"$output")" 3
+	assert_equal "$(grep -c 'proto=REQUEST_COMPLETE' <<<"$output")" 4
 }
 
 @test "a slow loris (a request trickled slower than --idle-timeout) is cut off" {
