@@ -25,6 +25,14 @@
  *    After an error the decoder stays failed and returns the same error,
  *    consuming nothing. The bytes consumed on error are those up to and
  *    including the one that revealed the error.
+ *    An event is reported by the call that consumes its last byte, so
+ *    none is pending once all input is consumed:
+ *        while (off < len) {
+ *            off += fcgi_decode(&dec, buf + off, len - off, &ev, &r);
+ *            if (r != FCGI_OK)
+ *                break;           (NEED_MORE: read more; else close)
+ *            handle(&ev);
+ *        }
  *  - Stream data events point INTO the caller's buffer (zero copy): use
  *    or copy ev->data before the buffer is reused. One record's content may
  *    come as several events; ev->last marks the piece that ends a record.

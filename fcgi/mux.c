@@ -41,6 +41,7 @@ static const char *const conn_state_names[CS__MAX] = {
 enum req_state {
 	RS_PARAMS,   /* BEGIN_REQUEST seen; gathering PARAMS (§5.2) */
 	RS_STDIN,    /* PARAMS complete; reading STDIN to its end (§5.3) */
+	RS_READY,    /* all its input read: being dispatched */
 	RS_RUNNING,  /* dispatched: waiting on a timer or a thread */
 	RS_DRAINING, /* answered early; ignoring the rest of its STDIN */
 	RS__MAX
@@ -48,6 +49,7 @@ enum req_state {
 
 static const char *const req_state_names[RS__MAX] = {[RS_PARAMS] = "params",
     [RS_STDIN] = "stdin",
+    [RS_READY] = "ready",
     [RS_RUNNING] = "running",
     [RS_DRAINING] = "draining"};
 
@@ -324,7 +326,11 @@ req_free(struct mux_req *r)
 	tmr_cancel(ev_timers(m->loop), &r->timer);
 	if (r->task != NULL)
 		cpu_task_release(m, r->task);
-	if (r->state == RS_RUNNING && --c->nrunning == 0 && c->state == CS_OPEN)
+	if (r->state == RS_RUNNING)
+		c->nrunning--;
+	/* Nothing running: idle from now on, whether this request ran or
+	 * was answered at once (a kept connection in use is not idle). */
+	if (c->nrunning == 0 && c->state == CS_OPEN)
 		tmr_fifo_touch(&m->idle, &c->idle, ev_now(m->loop));
 	if (r->counted) /* never answered: its client went away */
 		metrics_request_end(&m->metrics, r->d.route, 0, 0);
@@ -334,8 +340,24 @@ req_free(struct mux_req *r)
 	free(r);
 }
 
+/* §5.1: a request without FCGI_KEEP_CONN asks us to close the connection
+ * once it is answered; we do when nothing else is left on it, after the
+ * output is flushed. Until then nothing more is read: the loop is
+ * level-triggered, and input left unread would be reported every turn. */
+static void
+conn_close_if_done(struct conn *c, bool close_after)
+{
+	if (!close_after || c->nreqs > 0 || c->state != CS_OPEN)
+		return;
+	c->state = CS_CLOSING;
+	if (outq_len(&c->out) == 0)
+		conn_close(c);
+	else
+		ev_mod(c->mux->loop, c->fd, EV_WRITE);
+}
+
 /* After a request's answer: free it (or keep it to drain its STDIN), and
- * close a connection the front end does not keep (§5.1 FCGI_KEEP_CONN). */
+ * close a connection the front end does not keep. */
 static void
 req_finish(struct mux_req *r)
 {
@@ -347,11 +369,7 @@ req_finish(struct mux_req *r)
 		return;
 	}
 	req_free(r);
-	if (close_after && c->nreqs == 0 && c->state == CS_OPEN) {
-		c->state = CS_CLOSING;
-		if (outq_len(&c->out) == 0)
-			conn_close(c);
-	}
+	conn_close_if_done(c, close_after);
 }
 
 /* The request's answer is complete: count it. */
@@ -737,9 +755,11 @@ params_append(struct conn *c, struct mux_req *r, const struct fcgi_span *data)
 static void
 on_begin(struct conn *c, const struct fcgi_event *ev)
 {
-	struct mux_req *r;
+	struct mux_req *r = req_find(c, ev->request_id);
 
-	if (req_find(c, ev->request_id) != NULL) {
+	if (r != NULL && r->state == RS_DRAINING) {
+		req_free(r); /* answered, so inactive (§3.3): begun anew */
+	} else if (r != NULL) {
 		protocol_error(c, "BEGIN_REQUEST for an active request id");
 		return;
 	}
@@ -749,12 +769,7 @@ on_begin(struct conn *c, const struct fcgi_event *ev)
 		send_end_request(c, ev->request_id,
 		    ev->role != FCGI_RESPONDER ? FCGI_UNKNOWN_ROLE
 		                               : FCGI_OVERLOADED);
-		if (!(ev->flags & FCGI_KEEP_CONN) && c->nreqs == 0 &&
-		    c->state == CS_OPEN) {
-			c->state = CS_CLOSING;
-			if (outq_len(&c->out) == 0)
-				conn_close(c);
-		}
+		conn_close_if_done(c, !(ev->flags & FCGI_KEEP_CONN));
 		return;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
@@ -776,11 +791,6 @@ on_stdin(struct conn *c, struct mux_req *r, const struct fcgi_event *ev)
 {
 	struct mux *m = c->mux;
 
-	if (r->state == RS_DRAINING) { /* answered already: discard */
-		if (ev->type == FCGI_EV_STDIN_END)
-			req_finish(r);
-		return;
-	}
 	if (r->state != RS_STDIN) {
 		protocol_error(c, "STDIN for request %u in state %s", r->id,
 		    req_state_names[r->state]);
@@ -793,6 +803,9 @@ on_stdin(struct conn *c, struct mux_req *r, const struct fcgi_event *ev)
 		return;
 	}
 	if (ev->type == FCGI_EV_STDIN_END) {
+		/* Its input is all read: an answer given at once ends it,
+		 * with nothing left to drain. */
+		r->state = RS_READY;
 		dispatch(r);
 		return;
 	}
@@ -845,16 +858,26 @@ static void
 on_abort(struct conn *c, struct mux_req *r)
 {
 	uint16_t id = r->id;
+	bool close_after = !r->keep_conn || c->mux->draining;
 
 	/* §5.4: the application answers with END_REQUEST. The request's
-	 * client is gone: free it now (req_free counts it as aborted). */
+	 * client is gone: free it now (req_free counts it as aborted). That
+	 * answers it: without FCGI_KEEP_CONN the connection goes too. */
 	req_free(r);
 	send_end_request(c, id, FCGI_REQUEST_COMPLETE);
+	conn_close_if_done(c, close_after);
 }
 
-/* A record of one request. Records for an id that is not active are a
- * protocol error, except a late ABORT_REQUEST, which can cross our answer
- * (§5.4). DATA belongs to the FILTER role, which we refuse (§6.4). */
+/*
+ * A record of one request. §3.3 "Managing Request IDs": an id is active
+ * from its BEGIN_REQUEST until our END_REQUEST, and records for an
+ * inactive id are ignored: the rest of a request we refused (§5.5) or
+ * answered early, an ABORT_REQUEST crossing our answer (§5.4), a stray id.
+ * A request answered early stays as RS_DRAINING only so that a connection
+ * without FCGI_KEEP_CONN is closed after its STDIN ends (or it is
+ * aborted), not while the web server is still sending. DATA belongs to
+ * the FILTER role, which we refuse (§6.4).
+ */
 static void
 on_request_event(struct conn *c, const struct fcgi_event *ev)
 {
@@ -862,10 +885,14 @@ on_request_event(struct conn *c, const struct fcgi_event *ev)
 	bool params =
 	    ev->type == FCGI_EV_PARAMS || ev->type == FCGI_EV_PARAMS_END;
 
-	if (r == NULL) {
-		if (ev->type != FCGI_EV_ABORT_REQUEST)
-			protocol_error(c, "%s for inactive request id %u",
+	if (r == NULL || r->state == RS_DRAINING) {
+		if (c->mux->cfg.verbose)
+			mux_log(c, "ignoring %s for inactive request id %u",
 			    fcgi_event_name(ev->type), ev->request_id);
+		if (r != NULL &&
+		    (ev->type == FCGI_EV_STDIN_END ||
+		        ev->type == FCGI_EV_ABORT_REQUEST))
+			req_finish(r);
 		return;
 	}
 	if (ev->type == FCGI_EV_ABORT_REQUEST)

@@ -22,7 +22,9 @@
  * Protocol (FastCGI 1.0): responder role only (others get
  * FCGI_UNKNOWN_ROLE, §5.5); FCGI_KEEP_CONN honoured (§5.1); several
  * request ids per connection (FCGI_MPXS_CONNS=1, §4.1); GET_VALUES and
- * unknown management records answered (§4.1, §4.2).
+ * unknown management records answered (§4.1, §4.2); records for an
+ * inactive request id (never begun, refused, or already answered) ignored
+ * (§3.3 "Managing Request IDs").
  */
 #ifndef FCGILAB_MUX_H
 #define FCGILAB_MUX_H

@@ -7,8 +7,8 @@
 
 #include "qs.h"
 
-static int
-hexval(int c)
+int
+qs_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -92,8 +92,8 @@ qs_decode(const char *s, size_t len, size_t *outlen)
 		if (s[i] == '+') {
 			raw[o++] = ' ';
 		} else if (s[i] == '%' && i + 2 < len &&
-		    (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
+		    (hi = qs_hexval(s[i + 1])) >= 0 &&
+		    (lo = qs_hexval(s[i + 2])) >= 0) {
 			raw[o++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else {

@@ -30,4 +30,7 @@ char *qs_decode(const char *s, size_t len, size_t *outlen);
  * NUL-terminated, its length in *outlen (when given). */
 char *qs_utf8_sanitize(const char *s, size_t len, size_t *outlen);
 
+/* The value of hex digit c (either case), or -1. */
+int qs_hexval(int c);
+
 #endif

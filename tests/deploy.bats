@@ -24,6 +24,8 @@ teardown_file() {
 
 teardown() {
 	[[ -n ${POOL_PID:-} ]] && kill -TERM "$POOL_PID" 2>/dev/null && wait "$POOL_PID" 2>/dev/null
+	[[ -n ${MUX_PID:-} ]] && kill -TERM "$MUX_PID" 2>/dev/null && wait "$MUX_PID" 2>/dev/null
+	[[ -n ${WORKER_PID:-} ]] && kill -TERM "$WORKER_PID" 2>/dev/null && wait "$WORKER_PID" 2>/dev/null
 	[[ -n ${LIGHTTPD_PID:-} ]] && kill -TERM "$LIGHTTPD_PID" 2>/dev/null && wait "$LIGHTTPD_PID" 2>/dev/null
 	[[ -n ${RUN:-} ]] && rm -rf "$RUN"
 	true
@@ -36,6 +38,7 @@ teardown() {
 	done
 	[ -e "$DEST$SYSCONF/lighttpd/conf-available/10-fcgilab.conf" ]
 	[ -e "$DEST$UNITDIR/fcgilab-sync.service" ]
+	[ -e "$DEST$UNITDIR/fcgilab-mux.service" ]
 }
 
 @test "every installed program answers --help and has a man page" {
@@ -47,13 +50,18 @@ teardown() {
 	done
 }
 
-@test "the systemd unit runs the pool with spawn-fcgi and multiwatch" {
-	local unit=$DEST$UNITDIR/fcgilab-sync.service
-	grep -q '^ExecStart=.*spawn-fcgi -n -s .*/sync.sock -M 0660 .*multiwatch -f .*fcgilab-sync' "$unit"
+@test "the systemd units run the pool and the mux with spawn-fcgi" {
+	local unit
+	grep -q '^ExecStart=.*spawn-fcgi -n -s .*/sync.sock -M 0660 .*multiwatch -f .*fcgilab-sync' \
+		"$DEST$UNITDIR/fcgilab-sync.service"
+	grep -q '^ExecStart=.*spawn-fcgi -n -s .*/mux.sock -M 0660 .*fcgilab-mux' \
+		"$DEST$UNITDIR/fcgilab-mux.service"
 	if command -v systemd-analyze >/dev/null; then
-		# man: lookups fail outside an installed system; nothing else may.
-		run systemd-analyze verify "$unit"
-		refute_output --regexp '^(.*[^)]: |)[^C].*(rror|nknown|nvalid)'
+		for unit in "$DEST$UNITDIR"/fcgilab-*.service; do
+			# man: lookups fail outside an installed system; nothing else may.
+			run systemd-analyze verify "$unit"
+			refute_output --regexp '^(.*[^)]: |)[^C].*(rror|nknown|nvalid)'
+		done
 	fi
 }
 
@@ -66,7 +74,7 @@ teardown() {
 	fi
 }
 
-@test "the lighttpd snippet routes /wait and /cpu to the pool's socket" {
+@test "the lighttpd snippet routes /wait, /cpu to the pool and /wait_async to the mux" {
 	local port conf snippet
 	RUN=$(mktemp -d /tmp/fcgilab-run.XXXXXX)
 	# The snippet as installed, its socket directory pointed at our temp dir.
@@ -78,7 +86,13 @@ teardown() {
 	spawn-fcgi -n -s "$RUN/sync.sock" -M 0660 -- \
 		"$(command -v multiwatch)" -f 2 -- "$DEST$PREFIX/bin/fcgilab-sync" </dev/null >"$RUN/pool.log" 2>&1 3>&- &
 	POOL_PID=$!
-	for _ in $(seq 100); do [ -S "$RUN/sync.sock" ] && break; sleep 0.05; done
+	spawn-fcgi -n -s "$RUN/mux.sock" -M 0660 -- "$DEST$PREFIX/bin/fcgilab-mux" \
+		--queue "$RUN/jobs.db" </dev/null >"$RUN/mux.log" 2>&1 3>&- &
+	MUX_PID=$!
+	"$DEST$PREFIX/bin/fcgilab-worker" --queue "$RUN/jobs.db" --poll 20 \
+		</dev/null >"$RUN/worker.log" 2>&1 3>&- &
+	WORKER_PID=$!
+	for _ in $(seq 100); do [ -S "$RUN/sync.sock" ] && [ -S "$RUN/mux.sock" ] && break; sleep 0.05; done
 	# A minimal site that includes the snippet, as lighty-enable-mod does.
 	port=$((20000 + RANDOM % 40000))
 	conf=$RUN/lighttpd.conf
@@ -98,6 +112,23 @@ teardown() {
 	assert_output '{"status":"ready","seconds":0.1}'
 	run curl -sS "http://127.0.0.1:$port/cpu?n=10"
 	assert_output '{"n":10,"result":4}'
+	run curl -sS "http://127.0.0.1:$port/wait_async?secs=0.1"
+	assert_output '{"status":"ready","seconds":0.1}'
+	run curl -sS "http://127.0.0.1:$port/cpu_async?n=10"
+	assert_output '{"n":10,"result":4}'
+	run curl -sS "http://127.0.0.1:$port/metrics"
+	assert_output --partial fcgilab_requests_total
+	# /jobs to the mux, the work done by a worker on the same store
+	local id
+	id=$(curl -sS -H 'Content-Type: application/json' -d '{"task":"cpu","n":10}' \
+		"http://127.0.0.1:$port/jobs" | jq -r .id)
+	[[ $id =~ ^[0-9a-f]{32}$ ]]
+	for _ in $(seq 100); do
+		[[ $(curl -sS "http://127.0.0.1:$port/jobs/$id" | jq -r .status) == "done" ]] && break
+		sleep 0.05
+	done
+	run curl -sS "http://127.0.0.1:$port/jobs/$id"
+	assert_output --partial '"result":{"n":10,"result":4}'
 	# The rest of the site is not the snippet's business.
 	run curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/"
 	assert_output 403

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "http_resp.h"
+#include "qs.h"
 
 /* Content-Length digits accepted: 18 fit an int64 with room to spare. */
 #define CL_DIGITS_MAX 18
@@ -64,18 +65,6 @@ is_tchar(unsigned char c)
 	    (c >= 'A' && c <= 'Z'))
 		return 1;
 	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Case-insensitive comparison of s[0..len) with a NUL-terminated word. */
@@ -263,7 +252,7 @@ on_chunk_size(struct http_resp *r, const char *s, size_t n, int trunc)
 	size_t i = 0;
 	int d;
 
-	while (i < n && (d = hexval(s[i])) >= 0) {
+	while (i < n && (d = qs_hexval((unsigned char)s[i])) >= 0) {
 		if (i >= CHUNK_DIGITS_MAX)
 			return fail(
 			    r, HTTP_RESP_EPROTO, "chunk size too large");

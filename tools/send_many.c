@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -253,6 +255,50 @@ resolve(const struct url *u, struct sm_addr *addrs)
 	return n;
 }
 
+/* Whether one connection to addr completes within ms: 0, or an errno. */
+static int
+try_connect(const struct sm_addr *addr, int ms)
+{
+	struct pollfd pfd;
+	socklen_t len = sizeof(int);
+	int fd, err = 0;
+
+	fd = socket(
+	    addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0) {
+		err = errno;
+		if (err == EINPROGRESS) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, ms) != 1)
+				err = ETIMEDOUT;
+			else if (getsockopt(
+			             fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+				err = errno;
+		}
+	}
+	close(fd);
+	return err;
+}
+
+/* An unreachable server is a usage error (exit 2), said in one line,
+ * not COUNT refused requests: try one connection first (3 s at most). */
+static void
+check_reachable(const struct url *u, const struct sm_addr *addrs, size_t n)
+{
+	int err = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((err = try_connect(&addrs[i], 3000)) == 0)
+			return;
+	fprintf(stderr, "send_many: cannot connect to %s:%s: %s\n", u->host,
+	    u->port_text, strerror(err));
+	exit(2);
+}
+
 /* Raise the soft fd limit to the hard one and check conns fit. */
 static void
 check_fds(size_t conns)
@@ -445,6 +491,7 @@ main(int argc, char **argv)
 
 	parse_args(argc, argv, &o);
 	plan_run(&o, &pl);
+	check_reachable(&pl.url, pl.addrs, pl.naddrs);
 	fill_info(&o, &pl, &info);
 	check_fds(info.concurrency);
 	smr_init(&rep, &info);

@@ -248,7 +248,8 @@ smr_summary_text(struct sm_report *r)
 			sum += in->secs[i];
 			max = in->secs[i] > max ? in->secs[i] : max;
 		}
-		num_format(sum, sb);
+		/* the waits have 2 decimals; drop float noise of the sum */
+		num_format(round(sum * 1e6) / 1e6, sb);
 		num_format(max, mb);
 		fprintf(r->out, "secs: sum %s, longest %s\n", sb, mb);
 	}

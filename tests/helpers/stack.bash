@@ -95,3 +95,16 @@ concurrent() {
 	done
 	wait
 }
+
+# no_process_of STATE: nothing alive carries this stack's marker
+# (fcgilab starts every process with FCGILAB_STATE=STATE).
+no_process_of() {
+	local p
+	for p in /proc/[0-9]*; do
+		if tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "FCGILAB_STATE=$1"; then
+			grep -q '^State:.*Z' "$p/status" 2>/dev/null && continue
+			echo "still running: ${p#/proc/}" >&2
+			return 1
+		fi
+	done
+}

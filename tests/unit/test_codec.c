@@ -1038,85 +1038,94 @@ test_roundtrip(void)
 	free(s.b);
 }
 
-/* GET_VALUES query -> decoder -> fcgi_encode_get_values_result. */
-static void
-test_get_values_result(void)
+/* A GET_VALUES query through the decoder, two bytes at a time. */
+static size_t
+decode_query(const struct bytes *q, uint8_t *got, size_t cap)
 {
-	static const struct fcgi_mgmt_values vals = {10000, 4294967295u, false};
-	struct bytes q = {0}, s = {0};
+	struct bytes s = {0};
 	struct fcgi_decoder d;
-	struct fcgi_event ev;
+	struct fcgi_event ev = {0};
 	enum fcgi_result r;
-	uint8_t out[256];
-	size_t n = 0, off, i, bad = 0;
-	struct fcgi_span nm, v;
-	char got[256];
-	size_t gl = 0, piece;
+	size_t off, piece, gl = 0;
 
-	nv(&q, FCGI_MPXS_CONNS, "");
-	nv(&q, "FCGI_UNHEARD_OF", "");
-	nv(&q, FCGI_MAX_REQS, "");
-	nv(&q, FCGI_MPXS_CONNS, "");
-	nv(&q, FCGI_MAX_CONNS, "ignored");
-	rec_raw(&s, 1, FCGI_GET_VALUES, 0, q.b, (uint16_t)q.n, 3);
-	/* Through the decoder, two bytes at a time, collecting the query. */
+	rec_raw(&s, 1, FCGI_GET_VALUES, 0, q->b, (uint16_t)q->n, 3);
 	fcgi_decoder_init(&d);
 	for (off = 0; off < s.n;) {
 		piece = s.n - off < 2 ? s.n - off : 2;
 		off += fcgi_decode(&d, s.b + off, piece, &ev, &r);
 		if (r != FCGI_OK && r != FCGI_NEED_MORE)
 			break;
-		if (r == FCGI_OK) {
+		if (r == FCGI_OK && gl + ev.data.len <= cap) {
 			memcpy(got + gl, ev.data.ptr, ev.data.len);
 			gl += ev.data.len;
 		}
 	}
-	ok(gl == q.n && memcmp(got, q.b, q.n) == 0 && ev.last,
-	    "the query comes out of the decoder whole");
-	r = fcgi_encode_get_values_result(
-	    out, sizeof(out), (uint8_t *)got, gl, &vals, &n);
-	ok(r == FCGI_OK && n % 8 == 0 && out[0] == 1 &&
-	        out[1] == FCGI_GET_VALUES_RESULT && out[2] == 0 &&
-	        out[3] == 0 && (size_t)(out[4] << 8 | out[5]) + out[6] + 8 == n,
-	    "GET_VALUES_RESULT record, id 0, padded to 8 (%zu bytes)", n);
-	{
-		struct bytes want = {0};
+	free(s.b);
+	return ev.last && fcgi_decoder_idle(&d) ? gl : 0;
+}
 
-		nv(&want, FCGI_MPXS_CONNS, "0");
-		nv(&want, FCGI_MAX_REQS, "4294967295");
-		nv(&want, FCGI_MAX_CONNS, "10000");
-		ok(same_bytes(
-		       out + 8, (size_t)(out[4] << 8 | out[5]), want.b, want.n),
-		    "known names answered once each, in the order asked; "
-		    "the unknown one omitted (§4.1)");
-		for (i = 0; i < n; i++)
-			bad += fcgi_encode_get_values_result(out, i,
-			           (uint8_t *)got, gl, &vals,
-			           &off) != FCGI_ETOOBIG;
-		ok(bad == 0, "FCGI_ETOOBIG for every buffer under %zu bytes",
-		    n);
-		free(want.b);
-	}
-	r = fcgi_encode_get_values_result(
-	    out, sizeof(out), (const uint8_t *)"\x05\x00OTHER", 7, &vals, &n);
-	ok(r == FCGI_OK && n == 8 && out[4] == 0 && out[5] == 0,
+/* GET_VALUES query -> decoder -> fcgi_encode_get_values_result (§4.1). */
+static void
+test_get_values_result(void)
+{
+	static const struct fcgi_mgmt_values vals = {10000, 4294967295u, false};
+	struct bytes q = {0}, want = {0};
+	uint8_t out[256], got[256];
+	size_t n = 0, gl, i, bad = 0, unused;
+
+	nv(&q, FCGI_MPXS_CONNS, "");
+	nv(&q, "FCGI_UNHEARD_OF", "");
+	nv(&q, FCGI_MAX_REQS, "");
+	nv(&q, FCGI_MPXS_CONNS, "");
+	nv(&q, FCGI_MAX_CONNS, "ignored");
+	gl = decode_query(&q, got, sizeof(got));
+	ok(gl == q.n && memcmp(got, q.b, q.n) == 0,
+	    "the query comes out of the decoder whole");
+	ok(fcgi_encode_get_values_result(
+	       out, sizeof(out), got, gl, &vals, &n) == FCGI_OK &&
+	        n % 8 == 0 && out[0] == 1 && out[1] == FCGI_GET_VALUES_RESULT &&
+	        out[2] == 0 && out[3] == 0 &&
+	        (size_t)(out[4] << 8 | out[5]) + out[6] + 8 == n,
+	    "GET_VALUES_RESULT record, id 0, padded to 8 (%zu bytes)", n);
+	nv(&want, FCGI_MPXS_CONNS, "0");
+	nv(&want, FCGI_MAX_REQS, "4294967295");
+	nv(&want, FCGI_MAX_CONNS, "10000");
+	ok(same_bytes(out + 8, (size_t)(out[4] << 8 | out[5]), want.b, want.n),
+	    "known names answered once each, in the order asked; "
+	    "the unknown one omitted");
+	for (i = 0; i < n; i++)
+		bad += fcgi_encode_get_values_result(
+		           out, i, got, gl, &vals, &unused) != FCGI_ETOOBIG;
+	ok(bad == 0, "FCGI_ETOOBIG for every buffer under %zu bytes", n);
+	free(want.b);
+	free(q.b);
+}
+
+static void
+test_get_values_edges(void)
+{
+	static const struct fcgi_mgmt_values vals = {1, 1, true};
+	uint8_t out[64];
+	struct fcgi_span nm, v;
+	size_t n, off = FCGI_HEADER_LEN;
+
+	ok(fcgi_encode_get_values_result(out, sizeof(out),
+	       (const uint8_t *)"\x05\x00OTHER", 7, &vals, &n) == FCGI_OK &&
+	        n == 8 && out[4] == 0 && out[5] == 0,
 	    "nothing known asked: an empty GET_VALUES_RESULT");
-	r = fcgi_encode_get_values_result(out, sizeof(out),
-	    (const uint8_t *)"\x0f\x00" FCGI_MPXS_CONNS, 17,
-	    &(struct fcgi_mgmt_values){1, 1, true}, &n);
-	off = FCGI_HEADER_LEN;
-	ok(r == FCGI_OK &&
+	ok(fcgi_encode_get_values_result(out, sizeof(out),
+	       (const uint8_t *)"\x0f\x00" FCGI_MPXS_CONNS, 17, &vals,
+	       &n) == FCGI_OK &&
 	        fcgi_nvpair_next(
 	            out, FCGI_HEADER_LEN + out[5], &off, &nm, &v) == FCGI_OK &&
 	        v.len == 1 && v.ptr[0] == '1',
 	    "FCGI_MPXS_CONNS true is \"1\"");
-	r = fcgi_encode_get_values_result(out, sizeof(out),
-	    (const uint8_t *)"\x0e\x00"
-	                     "FCGI_MAX",
-	    10, &vals, &n);
-	ok(r == FCGI_EPROTO && n == 0, "a cut query: FCGI_EPROTO");
-	free(q.b);
-	free(s.b);
+	ok(fcgi_encode_get_values_result(out, sizeof(out),
+	       (const uint8_t *)"\x0e\x00"
+	                        "FCGI_MAX",
+	       10, &vals, &n) == FCGI_EPROTO &&
+	        n == 0,
+	    "a cut query: FCGI_EPROTO");
 }
 
 static void
@@ -1178,6 +1187,7 @@ main(void)
 	test_encode_nvpair();
 	test_roundtrip();
 	test_get_values_result();
+	test_get_values_edges();
 	test_unknown_roundtrip();
 	test_names();
 	return done_testing();
