@@ -105,6 +105,10 @@ running_on() {
 @test "restart of the whole stack: queued jobs are kept and run" {
 	local a b
 	jobs_stack_restart "${STACK_ARGS[@]}" --workers 0
+	# no worker of an earlier stack may be left behind
+	run "$FCGILAB" status --state "$STATE"
+	assert_line 'workers   none'
+	ps -eo pid,pgid,stat,args | grep '[f]cgilab-worker' >&3 || true
 	a=$(post_job '{"task":"wait","secs":0}')
 	b=$(post_job '{"task":"cpu","n":1000}')
 	jobs_stack_restart "${STACK_ARGS[@]}" --workers 0
