@@ -155,7 +155,7 @@ metric_is() {
 	assert_equal "$code" 200
 	assert_equal "$body" '{"status":"ready","seconds":0.2}'
 	assert_equal "$(header Content-Type)" application/json
-	between "$secs" 0.2 2
+	between "$secs" 0.2 5
 }
 
 @test "through nginx: errors keep their status and JSON body" {
@@ -190,12 +190,12 @@ twenty_waits() {
 	concurrent 20 '/wait_async?secs=0.5' >"$DIR/codes"
 }
 
-@test "20 concurrent waits of 0.5 s through nginx take one round" {
+@test "20 concurrent waits of 0.5 s through nginx take one round, not 20" {
 	local t
 	t=$(elapsed twenty_waits)
 	assert_equal "$(sort -u "$DIR/codes")" 200
 	assert_equal "$(wc -l <"$DIR/codes")" 20
-	between "$t" 0.5 3
+	between "$t" 0.5 6 # one after another: 10 s
 }
 
 @test "a client that gives up (curl -m) frees its request: nginx closes the upstream connection" {
