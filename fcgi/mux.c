@@ -127,8 +127,8 @@ struct conn {
 	unsigned nreqs, nrunning;
 	uint8_t *mgmt; /* a GET_VALUES query being gathered */
 	size_t mgmt_len;
-	bool body_paused; /* a module stopped reading (backpressure) */
-	uint64_t serial;  /* for logs */
+	struct mux_req *paused_by; /* a module stopped reading for it */
+	uint64_t serial;           /* for logs */
 	struct ev_defer free_later;
 };
 
@@ -307,6 +307,18 @@ cpu_task_release(struct mux *m, struct cpu_task *t)
 	}
 }
 
+/* Read again after a module's pause (its request answered or gone: the
+ * rest of the body is then read and discarded, or the next request is). */
+static void
+conn_resume_body(struct conn *c)
+{
+	struct ev_loop *loop = c->mux->loop;
+
+	c->paused_by = NULL;
+	if (c->state == CS_OPEN)
+		ev_mod(loop, c->fd, ev_mask(loop, c->fd) | EV_READ);
+}
+
 /* The one place a request is freed: its timer, its job, its buffers. */
 static void
 req_free(struct mux_req *r)
@@ -317,6 +329,8 @@ req_free(struct mux_req *r)
 
 	if (r->ops != NULL && r->ops->end != NULL)
 		r->ops->end(r, r->answered);
+	if (c->paused_by == r)
+		conn_resume_body(c);
 	for (pp = &c->reqs; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == r) {
 			*pp = r->next;
@@ -384,6 +398,8 @@ req_answered(struct mux_req *r, int status)
 		metrics_request_end(&m->metrics, r->d.route, status,
 		    (double)(ev_now(m->loop) - r->t_start) / 1000.0);
 	}
+	if (r->conn->paused_by == r) /* answered early: drain its body */
+		conn_resume_body(r->conn);
 }
 
 static bool
@@ -1456,10 +1472,13 @@ mux_req_pause_body(struct mux_req *r, bool pause)
 {
 	struct conn *c = r->conn;
 	struct ev_loop *loop = c->mux->loop;
-	unsigned mask = ev_mask(loop, c->fd);
 
-	if (c->state == CS_CLOSED || c->body_paused == pause)
+	if (c->state != CS_OPEN)
 		return;
-	c->body_paused = pause;
-	ev_mod(loop, c->fd, pause ? mask & ~EV_READ : mask | EV_READ);
+	if (pause && c->paused_by == NULL) {
+		c->paused_by = r;
+		ev_mod(loop, c->fd, ev_mask(loop, c->fd) & ~EV_READ);
+	} else if (!pause && c->paused_by == r) {
+		conn_resume_body(c);
+	}
 }

@@ -24,7 +24,8 @@
  * then how the connection ended: EOF (the server closed it), RESET, OPEN
  * (still open when the probe stopped waiting) or CLOSED (the probe closed
  * it); then each request id's STDOUT stream, one line per line as
- * "ID| text" (CR dropped); then "TOTAL records=R end_requests=E".
+ * "ID| text" (CR dropped); then "TOTAL records=R end_requests=E" and
+ * "TIME ms=T", from the connect to the connection's end (or to now).
  * Some scenarios add SENT k/N, CONNECTED N or SERVER_CLOSED N. The
  * companion adds "COMPANION status=200 proto=REQUEST_COMPLETE EOF".
  *
@@ -264,6 +265,7 @@ conn_open(const struct probe *p)
 	c->fd = strchr(p->o.addr, '/') ? connect_unix(p->o.addr)
 	                               : connect_tcp(p->o.addr);
 	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+	c->t_open = now_ms();
 	c->quiet = p->o.quiet;
 	c->last_proto = -1;
 	return c;
@@ -434,6 +436,8 @@ conn_pump(struct conn *c, int ms)
 	} else if (errno != EAGAIN && errno != EINTR) {
 		die("read: %s", strerror(errno));
 	}
+	if (conn_ended(c))
+		c->t_end = now_ms();
 	return !conn_ended(c);
 }
 
@@ -549,6 +553,8 @@ finish(const struct probe *p, struct conn *c, bool close_expected)
 		print_stdout(c);
 	printf(
 	    "TOTAL records=%u end_requests=%u\n", c->records, c->end_requests);
+	printf("TIME ms=%llu\n",
+	    (unsigned long long)((c->t_end ? c->t_end : now_ms()) - c->t_open));
 	return conn_ended(c) ? EXIT_CLOSED : EXIT_OPEN;
 }
 

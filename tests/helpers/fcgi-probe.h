@@ -47,7 +47,8 @@ struct conn {
 	bool eof, reset, bad, closed_by_us;
 	unsigned answers; /* END_REQUEST, GET_VALUES_RESULT, UNKNOWN_TYPE */
 	unsigned records, end_requests;
-	int last_proto; /* of the last END_REQUEST, -1 before one */
+	int last_proto;         /* of the last END_REQUEST, -1 before one */
+	uint64_t t_open, t_end; /* ms: connected; ended (0: not yet) */
 	struct body body[IDS];
 	size_t rx_len;
 	uint8_t rx[RX_MAX]; /* the start of a record not yet complete */
