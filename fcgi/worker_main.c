@@ -64,16 +64,26 @@ struct heartbeat {
 
 static char self[160]; /* the worker's name in logs and lease tokens */
 
+/* One line on stderr in one write(2): the W workers share one log file
+ * (O_APPEND), and lines written in pieces would interleave. */
 __attribute__((format(printf, 1, 2))) static void
 logf_(const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
+	int n, m;
 
-	fprintf(stderr, "fcgilab-worker[%s]: ", self);
+	n = snprintf(line, sizeof(line), "fcgilab-worker[%s]: ", self);
+	if (n < 0 || (size_t)n >= sizeof(line) - 1)
+		n = 0;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (m < 0)
+		m = 0;
+	n = (size_t)(n + m) < sizeof(line) - 1 ? n + m : (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	(void)!write(STDERR_FILENO, line, (size_t)n);
 }
 
 static void
