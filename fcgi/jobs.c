@@ -12,6 +12,7 @@
 #include "num.h"
 #include "pyjson.h"
 #include "qs.h"
+#include "token.h"
 
 static const char *const status_names[JOBS_STATUS__MAX] = {
     [JOBS_QUEUED] = "queued",
@@ -314,9 +315,8 @@ hexval(char c)
 
 /* --- pydantic errors ----------------------------------------------------- */
 
-/* One error object; input and ctx are stolen (ctx may be NULL). */
-static json_t *
-pyd_error(const char *type, const char *where, const char *field,
+json_t *
+jobs_pyd_error(const char *type, const char *where, const char *field,
     const char *msg, json_t *input, json_t *ctx)
 {
 	json_t *loc, *err;
@@ -388,8 +388,8 @@ bound_error(const struct field *f, const json_t *v, double x, json_t *errors)
 	    le ? "less than or equal to" : "greater than or equal to", num);
 	b = f->is_float ? json_real(bound) : json_integer((json_int_t)bound);
 	return add_error(errors,
-	    pyd_error(le ? "less_than_equal" : "greater_than_equal", "body",
-	        f->name, msg, json_deep_copy(v),
+	    jobs_pyd_error(le ? "less_than_equal" : "greater_than_equal",
+	        "body", f->name, msg, json_deep_copy(v),
 	        json_pack("{s:o}", le ? "le" : "ge", b)));
 }
 
@@ -461,7 +461,7 @@ number_field(const struct field *f, const json_t *body, const double *dflt,
 	}
 	if (v == NULL)
 		return add_error(errors,
-		           pyd_error("missing", "body", f->name,
+		           jobs_pyd_error("missing", "body", f->name,
 		               "Field required", json_deep_copy(body), NULL))
 		    ? -1
 		    : 0;
@@ -489,7 +489,7 @@ number_field(const struct field *f, const json_t *body, const double *dflt,
 	}
 	if (bad != NULL)
 		return add_error(errors,
-		           pyd_error(bad, "body", f->name, type_msg(bad),
+		           jobs_pyd_error(bad, "body", f->name, type_msg(bad),
 		               json_deep_copy(v), NULL))
 		    ? -1
 		    : 0;
@@ -611,7 +611,7 @@ task_field(
 	*rc = 0;
 	if (v == NULL) {
 		*rc = add_error(errors,
-		    pyd_error("missing", "body", "task", "Field required",
+		    jobs_pyd_error("missing", "body", "task", "Field required",
 		        json_deep_copy(body), NULL));
 		return NULL;
 	}
@@ -623,8 +623,8 @@ task_field(
 	literal_list(names, ts->n, expected, sizeof(expected));
 	snprintf(msg, sizeof(msg), "Input should be %s", expected);
 	*rc = add_error(errors,
-	    pyd_error("literal_error", "body", "task", msg, json_deep_copy(v),
-	        json_pack("{s:s}", "expected", expected)));
+	    jobs_pyd_error("literal_error", "body", "task", msg,
+	        json_deep_copy(v), json_pack("{s:s}", "expected", expected)));
 	return NULL;
 }
 
@@ -723,7 +723,7 @@ static enum jobs_parse
 not_an_object(json_t *input, int *status, char **err, size_t *errlen)
 {
 	return invalid_with(
-	    one_error_body(pyd_error("model_attributes_type", "body", NULL,
+	    one_error_body(jobs_pyd_error("model_attributes_type", "body", NULL,
 	                       "Input should be a valid dictionary or object "
 	                       "to extract fields from",
 	                       input, NULL),
@@ -743,7 +743,7 @@ jobs_parse_new(const struct jobs_tasks *ts, const char *ctype, const char *body,
 	*err = NULL;
 	if (len == 0)
 		return invalid_with(
-		    one_error_body(pyd_error("missing", "body", NULL,
+		    one_error_body(jobs_pyd_error("missing", "body", NULL,
 		                       "Field required", json_null(), NULL),
 		        errlen),
 		    422, status, err);
@@ -803,7 +803,7 @@ jobs_bad_id_body(const char *id, size_t *lenp)
 	char msg[64];
 
 	snprintf(msg, sizeof(msg), "String should match pattern '%s'", pattern);
-	return one_error_body(pyd_error("string_pattern_mismatch", "path",
+	return one_error_body(jobs_pyd_error("string_pattern_mismatch", "path",
 	                          "job_id", msg, json_string(id ? id : ""),
 	                          json_pack("{s:s}", "pattern", pattern)),
 	    lenp);
@@ -812,34 +812,16 @@ jobs_bad_id_body(const char *id, size_t *lenp)
 /* --- cursors ------------------------------------------------------------- */
 
 #define CURSOR_VERSION 1
-#define CURSOR_BYTES   30 /* version, filter, created (8), id (16), check (4) */
-
-static const char b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static uint32_t
-cursor_check(const uint8_t *p, size_t n)
-{
-	static const char salt[] = "fcgilab jobs cursor";
-	uint32_t h = 2166136261u; /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < sizeof(salt) - 1; i++)
-		h = (h ^ (uint8_t)salt[i]) * 16777619u;
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
+#define CURSOR_PAYLOAD 26 /* version, filter, created (8), id (16) */
+#define CURSOR_SALT    "fcgilab jobs cursor"
 
 void
 jobs_cursor_encode(
     const struct jobs_cursor *c, int status, char out[JOBS_CURSOR_MAX])
 {
-	uint8_t raw[CURSOR_BYTES];
+	uint8_t raw[CURSOR_PAYLOAD];
 	uint64_t t = (uint64_t)c->created_us;
-	uint32_t h;
-	size_t i, o = 0;
-	uint32_t v;
+	size_t i;
 
 	raw[0] = CURSOR_VERSION;
 	raw[1] = (uint8_t)(status + 1);
@@ -848,48 +830,19 @@ jobs_cursor_encode(
 	for (i = 0; i < 16; i++)
 		raw[10 + i] = (uint8_t)(hexval(c->id[2 * i]) << 4 |
 		    hexval(c->id[2 * i + 1]));
-	h = cursor_check(raw, 26);
-	for (i = 0; i < 4; i++)
-		raw[26 + i] = (uint8_t)(h >> (24 - 8 * i));
-	for (i = 0; i < CURSOR_BYTES; i += 3) { /* 30 bytes: 40 characters */
-		v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 |
-		    raw[i + 2];
-		out[o++] = b64[v >> 18];
-		out[o++] = b64[(v >> 12) & 63];
-		out[o++] = b64[(v >> 6) & 63];
-		out[o++] = b64[v & 63];
-	}
-	out[o] = '\0';
+	token_seal(CURSOR_SALT, raw, sizeof(raw), out);
 }
 
 bool
 jobs_cursor_decode(
     const char *s, size_t len, int status, struct jobs_cursor *out)
 {
-	uint8_t raw[CURSOR_BYTES];
-	const char *p;
-	uint32_t v, h;
+	uint8_t raw[CURSOR_PAYLOAD];
 	uint64_t t = 0;
-	size_t i, j;
+	size_t i;
 
-	if (len != CURSOR_BYTES / 3 * 4)
-		return false;
-	for (i = 0; i < len; i += 4) {
-		v = 0;
-		for (j = 0; j < 4; j++) {
-			if (s[i + j] == '\0' ||
-			    (p = strchr(b64, s[i + j])) == NULL)
-				return false;
-			v = v << 6 | (uint32_t)(p - b64);
-		}
-		raw[i / 4 * 3] = (uint8_t)(v >> 16);
-		raw[i / 4 * 3 + 1] = (uint8_t)(v >> 8);
-		raw[i / 4 * 3 + 2] = (uint8_t)v;
-	}
-	h = (uint32_t)raw[26] << 24 | (uint32_t)raw[27] << 16 |
-	    (uint32_t)raw[28] << 8 | raw[29];
-	if (raw[0] != CURSOR_VERSION || raw[1] != (uint8_t)(status + 1) ||
-	    h != cursor_check(raw, 26))
+	if (!token_open(CURSOR_SALT, s, len, raw, sizeof(raw)) ||
+	    raw[0] != CURSOR_VERSION || raw[1] != (uint8_t)(status + 1))
 		return false;
 	for (i = 0; i < 8; i++)
 		t = t << 8 | raw[2 + i];
@@ -940,7 +893,7 @@ status_param(const char *query, struct jobs_page_req *out, json_t *errors)
 	literal_list(names, JOBS_STATUS__MAX, expected, sizeof(expected));
 	snprintf(msg, sizeof(msg), "Input should be %s", expected);
 	rc = add_error(errors,
-	    pyd_error("literal_error", "query", "status", msg,
+	    jobs_pyd_error("literal_error", "query", "status", msg,
 	        json_stringn(val, len),
 	        json_pack("{s:s}", "expected", expected)));
 	free(val);
@@ -963,7 +916,7 @@ cursor_param(const char *query, struct jobs_page_req *out, bool status_ok,
 		out->has_cursor = status_ok;
 	else
 		rc = add_error(errors,
-		    pyd_error("value_error", "query", "cursor",
+		    jobs_pyd_error("value_error", "query", "cursor",
 		        "Value error, invalid cursor", json_stringn(val, len),
 		        json_pack("{s:{}}", "error")));
 	free(val);

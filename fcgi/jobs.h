@@ -119,6 +119,12 @@ void jobs_id_format(const uint8_t raw[16], char out[JOBS_ID_LEN + 1]);
 /* Is s exactly 32 lowercase hex digits? */
 bool jobs_id_valid(const char *s);
 
+/* One pydantic error object {"type","loc":[where, field],"msg","input"
+ * [,"ctx"]} for a task's validate function; input and ctx are stolen
+ * (either may be NULL). NULL on ENOMEM. */
+json_t *jobs_pyd_error(const char *type, const char *where, const char *field,
+    const char *msg, json_t *input, json_t *ctx);
+
 /* --- the task registry --------------------------------------------------- */
 
 struct jobs_task;
