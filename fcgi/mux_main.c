@@ -35,6 +35,9 @@
 #include "mux.h"
 #include "num.h"
 #include "offload.h"
+#include "payloads.h"
+#include "stats_task.h"
+#include "upload.h"
 
 struct opts {
 	const char *listen;
@@ -43,6 +46,8 @@ struct opts {
 	unsigned cpu_threads;
 	size_t cpu_queue;
 	const char *queue;
+	const char *uploads;
+	uint64_t max_upload;
 };
 
 static void
@@ -76,13 +81,16 @@ usage(FILE *f)
 	    "  -q, --queue URL          serve /jobs on this store: an SQLite "
 	    "file\n"
 	    "                           (PATH) or redis://HOST[:PORT][/DB]\n"
+	    "  -u, --uploads DIR        store POST /upload bodies in DIR\n"
+	    "      --max-upload BYTES   largest uploaded file (%llu)\n"
 	    "  -v, --verbose            log every connection's end\n"
 	    "  -h, --help               this text\n"
 	    "  -V, --version            print the version\n",
 	    APP_DEFAULT_MAX_N, MUX_DEFAULT_MAX_INFLIGHT,
 	    MUX_DEFAULT_MAX_REQS_PER_CONN, MUX_DEFAULT_MAX_PARAMS,
 	    MUX_DEFAULT_MAX_STDIN, MUX_DEFAULT_MAX_OUTQ,
-	    MUX_DEFAULT_IDLE_TIMEOUT_MS / 1000, MUX_DEFAULT_GRACE_MS / 1000);
+	    MUX_DEFAULT_IDLE_TIMEOUT_MS / 1000, MUX_DEFAULT_GRACE_MS / 1000,
+	    (unsigned long long)UPLOAD_DEFAULT_MAX_BYTES);
 }
 
 /* A whole number in [lo, hi] from an option argument, or -1. */
@@ -111,7 +119,8 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 		O_IDLE,
 		O_GRACE,
 		O_THREADS,
-		O_QUEUE
+		O_QUEUE,
+		O_MAX_UPLOAD
 	};
 	static const struct option opts[] = {
 	    {"listen", required_argument, NULL, 'l'},
@@ -130,6 +139,8 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 	    {"cpu-threads", required_argument, NULL, O_THREADS},
 	    {"cpu-queue", required_argument, NULL, O_QUEUE},
 	    {"queue", required_argument, NULL, 'q'},
+	    {"uploads", required_argument, NULL, 'u'},
+	    {"max-upload", required_argument, NULL, O_MAX_UPLOAD},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -140,13 +151,17 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 	char *end;
 	int c, idx = 0;
 
-	while ((c = getopt_long(argc, argv, "l:b:m:q:vhV", opts, &idx)) != -1) {
+	while (
+	    (c = getopt_long(argc, argv, "l:b:m:q:u:vhV", opts, &idx)) != -1) {
 		switch (c) {
 		case 'l':
 			o->listen = optarg;
 			continue;
 		case 'q':
 			o->queue = optarg;
+			continue;
+		case 'u':
+			o->uploads = optarg;
 			continue;
 		case 'v':
 			cfg->verbose = 1;
@@ -233,6 +248,9 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 			break;
 		case O_QUEUE:
 			o->cpu_queue = (size_t)v;
+			break;
+		case O_MAX_UPLOAD:
+			o->max_upload = (uint64_t)v;
 			break;
 		default:
 			break;
@@ -360,7 +378,11 @@ int
 main(int argc, char **argv)
 {
 	static const int sigs[] = {SIGTERM, SIGINT};
-	struct opts o = {NULL, 4096, 0660, 2, 1024, NULL};
+	struct opts o = {
+	    NULL, 4096, 0660, 2, 1024, NULL, NULL, UPLOAD_DEFAULT_MAX_BYTES};
+	struct upload_config ucfg;
+	struct payloads *payloads = NULL;
+	struct uploads *uploads = NULL;
 	struct jobs_api *jobs = NULL;
 	struct jobs_tasks tasks;
 	char err[JOBSTORE_ERR_MAX];
@@ -401,11 +423,22 @@ main(int argc, char **argv)
 	}
 	if (o.queue != NULL) {
 		jobs_tasks_init(&tasks, &cfg.app);
+		stats_task_add(
+		    &tasks, NULL); /* validated here, run by workers */
 		if ((jobs = jobs_api_new(
 		         m, &tasks, o.queue, err, sizeof(err))) == NULL) {
 			fprintf(stderr, "fcgilab-mux: jobs: %s\n", err);
 			goto out;
 		}
+	}
+	ucfg.dir = o.uploads;
+	ucfg.max_bytes = o.max_upload;
+	if ((payloads = payloads_new(m)) == NULL ||
+	    (uploads = uploads_new(m, jobs, pool, &ucfg, err, sizeof(err))) ==
+	        NULL) {
+		fprintf(stderr, "fcgilab-mux: uploads: %s\n",
+		    payloads ? err : strerror(errno));
+		goto out;
 	}
 	ev_signal(loop, sigs, 2, on_signal, m);
 	while (!mux_done(m))
@@ -420,6 +453,8 @@ out:
 		mux_free(m);
 	jobs_api_free(jobs); /* after the requests detached */
 	offload_free(pool);
+	uploads_free(uploads); /* after the pool's last callbacks */
+	payloads_free(payloads);
 	if (loop != NULL)
 		ev_free(loop);
 	return rc;

@@ -37,12 +37,14 @@
 #include "jobs_run.h"
 #include "jobstore.h"
 #include "num.h"
+#include "stats_task.h"
 
 #define FINISH_TRIES 5
 
 struct opts {
 	const char *queue;
 	const char *name;
+	const char *uploads;
 	uint32_t lease_ms;
 	uint32_t poll_ms;
 	int verbose;
@@ -102,6 +104,8 @@ usage(FILE *f)
 	    "sqlite:PATH)\n"
 	    "                        or redis://HOST[:PORT][/DB]\n"
 	    "  -n, --name NAME       name in logs and leases (HOST:PID)\n"
+	    "  -u, --uploads DIR     the mux's upload directory, for "
+	    "\"stats\" jobs\n"
 	    "      --lease SECS      lease per job, renewed every third (10)\n"
 	    "      --poll MS         how often an idle worker looks (100)\n"
 	    "      --max-secs S      largest secs a job may hold (60)\n"
@@ -122,6 +126,7 @@ parse_args(int argc, char **argv, struct opts *o, struct app_config *cfg)
 	static const struct option longopts[] = {
 	    {"queue", required_argument, NULL, 'q'},
 	    {"name", required_argument, NULL, 'n'},
+	    {"uploads", required_argument, NULL, 'u'},
 	    {"lease", required_argument, NULL, O_LEASE},
 	    {"poll", required_argument, NULL, O_POLL},
 	    {"max-secs", required_argument, NULL, O_MAX_SECS},
@@ -135,13 +140,17 @@ parse_args(int argc, char **argv, struct opts *o, struct app_config *cfg)
 	double x;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "q:n:vhV", longopts, NULL)) != -1) {
+	while (
+	    (c = getopt_long(argc, argv, "q:n:u:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			o->queue = optarg;
 			break;
 		case 'n':
 			o->name = optarg;
+			break;
+		case 'u':
+			o->uploads = optarg;
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -447,7 +456,7 @@ work(struct jobstore *st, struct heartbeat *hb, const struct jobs_tasks *ts,
 int
 main(int argc, char **argv)
 {
-	struct opts o = {NULL, NULL, 10000, 100, 0};
+	struct opts o = {NULL, NULL, NULL, 10000, 100, 0};
 	struct heartbeat hb;
 	struct jobstore *st = NULL;
 	struct jobs_tasks tasks;
@@ -475,6 +484,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	jobs_tasks_init(&tasks, &cfg);
 	jobs_run_add_builtins(&tasks);
+	/* without --uploads, "stats" jobs fail here ("unknown task") */
+	if (o.uploads != NULL)
+		stats_task_add(&tasks, o.uploads);
 
 	memset(&hb, 0, sizeof(hb));
 	hb.lease_ms = o.lease_ms;

@@ -1,0 +1,478 @@
+/* payloads — streamed exports and pages; contract in payloads.h. */
+#include "config.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataset.h"
+#include "gz.h"
+#include "jobs.h"
+#include "mux_route.h"
+#include "payloads.h"
+#include "qs.h"
+
+#define VARY        "Vary: Accept-Encoding\r\n"
+#define CHUNK       (64 * 1024)
+#define CSV_TYPE    "text/csv; charset=utf-8"
+#define NDJSON_TYPE "application/x-ndjson"
+
+struct payloads {
+	struct mux *mux;
+	uint64_t exports, exports_done, rows_out, bytes_out;
+};
+
+enum export_state {
+	EX_HEAD,    /* nothing written yet */
+	EX_ROWS,    /* rows going out */
+	EX_WAITING, /* the queue is full: wait for room */
+};
+
+struct export
+{
+	struct payloads *pl;
+	struct mux_req *r;
+	enum export_state state;
+	bool ndjson, gzip;
+	bool busy, gone; /* inside produce(); the request ended meanwhile */
+	uint64_t next, rows;
+	struct gz z;
+	size_t len;
+	char buf[CHUNK];
+};
+
+/* --- query values --------------------------------------------------------- */
+
+/* Append the "detail" items of a 422 body (from app_query_param). */
+static int
+append_detail(json_t *errors, char *body)
+{
+	json_t *j = json_loads(body, 0, NULL), *d;
+	int rc = -1;
+
+	free(body);
+	if (j != NULL && (d = json_object_get(j, "detail")) != NULL)
+		rc = json_array_extend(errors, d);
+	json_decref(j);
+	return rc;
+}
+
+/* One integer parameter into *out; errors appended. -1 on ENOMEM. */
+static int
+int_param(const char *query, const char *name, double lo, double hi,
+    double dflt, uint64_t *out, json_t *errors)
+{
+	struct app_param p = {name, 0, lo, hi, 1, dflt};
+	double x = dflt;
+	char *body = NULL;
+	size_t len;
+
+	switch (app_query_param(query, &p, &x, &body, &len)) {
+	case APP_PARAM_OK:
+		*out = (uint64_t)x;
+		return 0;
+	case APP_PARAM_INVALID:
+		return append_detail(errors, body);
+	case APP_PARAM_ENOMEM:
+		break;
+	}
+	return -1;
+}
+
+/* Answer errors (stolen) as a 422, or a 500 when memory ran out. */
+static void
+respond_errors(struct mux_req *r, json_t *errors, int rc)
+{
+	json_t *j = rc == 0 ? json_pack("{s:o}", "detail", errors) : NULL;
+	char *body;
+
+	if (j == NULL) {
+		if (rc != 0)
+			json_decref(errors);
+		mux_req_respond_detail(r, 500, VARY, "Internal Server Error");
+		return;
+	}
+	body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	mux_req_respond_json(r, 422, VARY, body, body ? strlen(body) : 0);
+}
+
+/* --- exports ---------------------------------------------------------------
+ */
+
+static void
+export_free(struct export *ex)
+{
+	if (ex->gzip)
+		gz_free(&ex->z);
+	free(ex);
+}
+
+static bool
+sink(void *arg, const void *p, size_t n)
+{
+	struct export *ex = arg;
+
+	ex->pl->bytes_out += n;
+	return mux_req_stream_write(ex->r, p, n);
+}
+
+/* The buffered rows out (through gzip when asked); false: r is gone. */
+static bool
+emit(struct export *ex)
+{
+	size_t n = ex->len;
+
+	ex->len = 0;
+	if (n == 0)
+		return true;
+	if (ex->gzip)
+		return gz_write(&ex->z, ex->buf, n, sink, ex) == GZ_OK;
+	return sink(ex, ex->buf, n);
+}
+
+static bool
+export_head(struct export *ex)
+{
+	char headers[160];
+
+	snprintf(headers, sizeof(headers),
+	    VARY
+	    "%sContent-Disposition: attachment; filename=\"export.%s\"\r\n",
+	    ex->gzip ? "Content-Encoding: gzip\r\n" : "",
+	    ex->ndjson ? "ndjson" : "csv");
+	if (!mux_req_stream_begin(
+	        ex->r, 200, headers, ex->ndjson ? NDJSON_TYPE : CSV_TYPE))
+		return false;
+	ex->state = EX_ROWS;
+	if (!ex->ndjson)
+		ex->len = dataset_csv_header(ex->buf, sizeof(ex->buf));
+	return true;
+}
+
+/* The rest of the answer once every row is out; false: r is gone. */
+static bool
+export_finish(struct export *ex)
+{
+	if (!emit(ex))
+		return false;
+	if (ex->gzip && gz_finish(&ex->z, sink, ex) != GZ_OK)
+		return false;
+	ex->pl->exports_done++;
+	return mux_req_stream_end(ex->r);
+}
+
+/* One turn's worth of rows. false: the request went meanwhile (don't
+ * touch ex->r); after the last row, the request is answered. */
+static bool
+produce_turn(struct export *ex)
+{
+	size_t budget =
+	    ex->gzip ? PAYLOADS_GZIP_TURN_BYTES : PAYLOADS_TURN_BYTES;
+	size_t n;
+
+	if (ex->state == EX_HEAD && !export_head(ex))
+		return false;
+	while (ex->next <= ex->rows && budget > 0 &&
+	    mux_req_backlog(ex->r) < MUX_HIGH_WATER) {
+		if (sizeof(ex->buf) - ex->len < DATASET_ROW_MAX + 1) {
+			budget -= budget < ex->len ? budget : ex->len;
+			if (!emit(ex))
+				return false;
+			continue;
+		}
+		if (ex->ndjson) {
+			n = dataset_json_row(ex->next, ex->buf + ex->len,
+			    sizeof(ex->buf) - ex->len);
+			ex->buf[ex->len + n++] = '\n';
+		} else {
+			n = dataset_csv_row(ex->next, ex->buf + ex->len,
+			    sizeof(ex->buf) - ex->len);
+		}
+		ex->len += n;
+		ex->next++;
+		ex->pl->rows_out++;
+	}
+	if (ex->next > ex->rows)
+		return export_finish(ex);
+	if (!emit(ex) || (ex->gzip && gz_flush(&ex->z, sink, ex) != GZ_OK))
+		return false;
+	ex->state = EX_WAITING;
+	mux_req_wait_writable(ex->r);
+	return true;
+}
+
+/* Produce until the turn's budget is spent, the queue is full, or done.
+ * The request may end inside (answered, or its connection failed): its
+ * end() then only marks ex, which is freed here on the way out. */
+static void
+produce(struct export *ex)
+{
+	ex->busy = true;
+	(void)produce_turn(ex);
+	ex->busy = false;
+	if (ex->gone)
+		export_free(ex);
+}
+
+static void
+export_start(struct mux_req *r, bool ndjson)
+{
+	struct payloads *pl = mux_req_ctx(r);
+	json_t *errors = json_array();
+	struct export *ex;
+	uint64_t rows = 0;
+	int rc;
+
+	rc = errors ? int_param(mux_req_var(r, MUX_V_QUERY), "rows", 0,
+	                  (double)DATASET_MAX_ROWS, PAYLOADS_ROWS_DEFAULT,
+	                  &rows, errors)
+	            : -1;
+	if (rc != 0 || json_array_size(errors) > 0) {
+		respond_errors(r, errors, rc);
+		return;
+	}
+	json_decref(errors);
+	if ((ex = malloc(sizeof(*ex))) == NULL) {
+		mux_req_respond_detail(r, 500, VARY, "Internal Server Error");
+		return;
+	}
+	memset(ex, 0, offsetof(struct export, buf));
+	ex->pl = pl;
+	ex->r = r;
+	ex->ndjson = ndjson;
+	ex->next = 1;
+	ex->rows = rows;
+	ex->gzip = gz_accepts(mux_req_var(r, MUX_V_ACCEPT_ENCODING));
+	if (ex->gzip && gz_init(&ex->z, GZ_LEVEL_DEFAULT) != GZ_OK) {
+		free(ex);
+		mux_req_respond_detail(r, 500, VARY, "Internal Server Error");
+		return;
+	}
+	mux_req_set_data(r, ex);
+	pl->exports++;
+	produce(ex);
+}
+
+static void
+on_export_start(struct mux_req *r)
+{
+	export_start(r, mux_req_decision(r)->route == APP_R_EXPORT_NDJSON);
+}
+
+static void
+on_export_writable(struct mux_req *r)
+{
+	struct export *ex = mux_req_data(r);
+
+	if (mux_req_backlog(r) >= MUX_HIGH_WATER) {
+		mux_req_wait_writable(r);
+		return;
+	}
+	ex->state = EX_ROWS;
+	produce(ex);
+}
+
+static void
+on_export_end(struct mux_req *r, bool answered)
+{
+	struct export *ex = mux_req_data(r);
+
+	(void)answered;
+	if (ex == NULL)
+		return;
+	if (ex->busy)
+		ex->gone = true; /* produce() frees it on its way out */
+	else
+		export_free(ex);
+}
+
+/* --- pages ------------------------------------------------------------------
+ */
+
+/* The cursor parameter: *next_id, or an error appended. */
+static int
+cursor_param(
+    const char *query, uint64_t rows, uint64_t *next_id, json_t *errors)
+{
+	size_t count = 0, len = 0;
+	char *val = qs_get(query, "cursor", &count, &len);
+	json_t *err;
+
+	if (val == NULL)
+		return count > 0 ? -1 : 0;
+	if (dataset_cursor_decode(val, len, rows, next_id)) {
+		free(val);
+		return 0;
+	}
+	err = jobs_pyd_error("value_error", "query", "cursor",
+	    "Value error, invalid cursor", json_stringn(val, len),
+	    json_pack("{s:{}}", "error"));
+	free(val);
+	return err != NULL && json_array_append_new(errors, err) == 0 ? 0 : -1;
+}
+
+/* The page's body; *link gets the Link header line (or NULL). */
+static char *
+page_body(
+    uint64_t rows, uint64_t first, uint64_t limit, size_t *lenp, char **link)
+{
+	uint64_t id, last = first + limit - 1;
+	char cursor[DATASET_CURSOR_LEN + 1], *buf, *p;
+	size_t cap;
+
+	if (last > rows)
+		last = rows;
+	*link = NULL;
+	cap = (size_t)(last - first + 1) * (DATASET_ROW_MAX + 1) + 64 +
+	    DATASET_CURSOR_LEN;
+	if ((buf = p = malloc(cap)) == NULL)
+		return NULL;
+	p += sprintf(p, "{\"items\":[");
+	for (id = first; id <= last && first <= rows; id++) {
+		if (id > first)
+			*p++ = ',';
+		p += dataset_json_row(id, p, DATASET_ROW_MAX);
+	}
+	if (last < rows) {
+		dataset_cursor_encode(rows, last + 1, cursor);
+		p += sprintf(p, "],\"next\":\"%s\"}", cursor);
+		if (asprintf(link,
+		        "Link: </items?rows=%llu&limit=%llu&cursor=%s>; "
+		        "rel=\"next\"\r\n",
+		        (unsigned long long)rows, (unsigned long long)limit,
+		        cursor) < 0) {
+			free(buf);
+			return NULL;
+		}
+	} else {
+		p += sprintf(p, "],\"next\":null}");
+	}
+	*lenp = (size_t)(p - buf);
+	return buf;
+}
+
+/* Answer a page, gzip'd when the client allows it. */
+static void
+respond_page(struct mux_req *r, char *body, size_t len, const char *link)
+{
+	char headers[512];
+	unsigned char *gzbody;
+	size_t gzlen;
+
+	if (!gz_accepts(mux_req_var(r, MUX_V_ACCEPT_ENCODING))) {
+		snprintf(headers, sizeof(headers), VARY "%s", link ? link : "");
+		mux_req_respond_json(r, 200, headers, body, len);
+		return;
+	}
+	if (gz_compress(body, len, GZ_LEVEL_DEFAULT, &gzbody, &gzlen) != GZ_OK)
+		gzbody = NULL;
+	free(body);
+	if (gzbody == NULL) {
+		mux_req_respond_detail(r, 500, VARY, "Internal Server Error");
+		return;
+	}
+	snprintf(headers, sizeof(headers), VARY "Content-Encoding: gzip\r\n%s",
+	    link ? link : "");
+	mux_req_respond(r, 200, headers, "application/json", gzbody, gzlen);
+	free(gzbody);
+}
+
+static void
+on_items_start(struct mux_req *r)
+{
+	const char *query = mux_req_var(r, MUX_V_QUERY);
+	json_t *errors = json_array();
+	uint64_t rows = 0, limit = 0, first = 1;
+	char *body, *link = NULL;
+	size_t len = 0;
+	int rc = errors ? 0 : -1;
+	bool rows_ok;
+
+	if (rc == 0)
+		rc = int_param(query, "rows", 0, (double)DATASET_MAX_ROWS,
+		    PAYLOADS_ROWS_DEFAULT, &rows, errors);
+	rows_ok = rc == 0 && json_array_size(errors) == 0;
+	if (rc == 0)
+		rc = int_param(query, "limit", 1, PAYLOADS_PAGE_MAX,
+		    PAYLOADS_PAGE_DEFAULT, &limit, errors);
+	if (rc == 0 && rows_ok) /* a cursor is judged against rows */
+		rc = cursor_param(query, rows, &first, errors);
+	if (rc != 0 || json_array_size(errors) > 0) {
+		respond_errors(r, errors, rc);
+		return;
+	}
+	json_decref(errors);
+	if ((body = page_body(rows, first, limit, &len, &link)) == NULL) {
+		mux_req_respond_detail(r, 500, VARY, "Internal Server Error");
+		return;
+	}
+	respond_page(r, body, len, link);
+	free(link);
+}
+
+/* --- registration -----------------------------------------------------------
+ */
+
+static char *
+payloads_metrics(void *ctx, size_t *lenp)
+{
+	struct payloads *pl = ctx;
+	char *text = NULL;
+	int n;
+
+	n = asprintf(&text,
+	    "# HELP fcgilab_exports_total Streamed exports begun.\n"
+	    "# TYPE fcgilab_exports_total counter\n"
+	    "fcgilab_exports_total %llu\n"
+	    "# HELP fcgilab_exports_completed_total Exports sent to the end.\n"
+	    "# TYPE fcgilab_exports_completed_total counter\n"
+	    "fcgilab_exports_completed_total %llu\n"
+	    "# HELP fcgilab_export_rows_total Rows generated by exports.\n"
+	    "# TYPE fcgilab_export_rows_total counter\n"
+	    "fcgilab_export_rows_total %llu\n"
+	    "# HELP fcgilab_export_bytes_total Bytes sent by exports "
+	    "(after compression).\n"
+	    "# TYPE fcgilab_export_bytes_total counter\n"
+	    "fcgilab_export_bytes_total %llu\n",
+	    (unsigned long long)pl->exports,
+	    (unsigned long long)pl->exports_done,
+	    (unsigned long long)pl->rows_out,
+	    (unsigned long long)pl->bytes_out);
+	if (n < 0)
+		return NULL;
+	*lenp = (size_t)n;
+	return text;
+}
+
+struct payloads *
+payloads_new(struct mux *m)
+{
+	static const struct mux_route_ops export_ops = {
+	    .start = on_export_start,
+	    .writable = on_export_writable,
+	    .end = on_export_end,
+	};
+	static const struct mux_route_ops items_ops = {
+	    .start = on_items_start,
+	};
+	struct payloads *pl;
+
+	if ((pl = calloc(1, sizeof(*pl))) == NULL)
+		return NULL;
+	pl->mux = m;
+	mux_route_register(m, APP_R_EXPORT_CSV, &export_ops, pl);
+	mux_route_register(m, APP_R_EXPORT_NDJSON, &export_ops, pl);
+	mux_route_register(m, APP_R_ITEMS, &items_ops, pl);
+	mux_metrics_register(m, payloads_metrics, pl);
+	return pl;
+}
+
+void
+payloads_free(struct payloads *pl)
+{
+	free(pl);
+}

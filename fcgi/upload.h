@@ -1,0 +1,72 @@
+/*
+ * upload — request bodies of any size, streamed to disk, as a mux route
+ * module (mux_route.h): the lesson's uploads, and upload-then-process.
+ *
+ *   POST /upload                 a raw body (any Content-Type but
+ *                                multipart), or multipart/form-data with a
+ *                                file part named "file" (curl -F file=@x,
+ *                                FastAPI's UploadFile) → 201 {"id",
+ *                                "filename","content_type","bytes",
+ *                                "sha256"}
+ *   POST /uploads?process=stats  the same, then a job of the "stats" task
+ *                                (stats_task.h) → 202 {"id","status",
+ *                                "upload"} with Location: /jobs/ID, once
+ *                                the file and the job are both durable
+ *
+ * Contract:
+ *  - Loop thread only. The body is parsed as it arrives (multipart.h), its
+ *    file bytes written to "<dir>/.part-ID" and hashed (SHA-256) on the
+ *    fly; memory per upload is fixed whatever the size. ID is 128 random
+ *    bits: no name from the client ever becomes a path (the filename is
+ *    metadata: its basename, as valid UTF-8). A raw body's filename is
+ *    the ?filename= query value, if any.
+ *  - Durable before answered: once the body is complete, a job on the
+ *    offload pool fsyncs the file, renames it to "<dir>/ID" and fsyncs the
+ *    directory; only then the 201 (or the job's enqueue). An upload cut
+ *    off midway, refused, or over the limit leaves no file: the part file
+ *    is removed as soon as the request fails or its client goes.
+ *  - Limits: cfg->max_bytes of file data (413 at once from CONTENT_LENGTH,
+ *    else as soon as the count passes it). lighttpd streams the body
+ *    (stream-request-body 2), so a slow disk slows the client, not memory.
+ *    XXX the write()s themselves happen on the loop: they go to the page
+ *    cache, fast here; a disk slower than the network would stall the
+ *    loop, and a writer thread (pausing the body meanwhile) is the fix.
+ *  - Errors: 400 {"detail":"There was an error parsing the body"} for a
+ *    malformed multipart body (Starlette's words), 422 missing
+ *    ["body","file"] without a file part, 422 for a bad ?process=, 413,
+ *    503 when uploads (or, for /uploads, jobs) are not configured or the
+ *    pool is full, 507 when the disk is full.
+ *  - struct uploads is the caller's; per-request state is freed in the
+ *    route's end hook; a finishing job whose request went away finishes
+ *    (the file is kept) and frees itself.
+ */
+#ifndef FCGILAB_UPLOAD_H
+#define FCGILAB_UPLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mux;
+struct jobs_api;
+struct offload_pool;
+
+#define UPLOAD_DEFAULT_MAX_BYTES (1024ULL * 1024 * 1024)
+
+struct upload_config {
+	const char *dir;    /* where uploads are stored; NULL: 503 */
+	uint64_t max_bytes; /* file data of one upload */
+};
+
+struct uploads;
+
+/* Serve the upload routes on m. jobs may be NULL (/uploads is then 503).
+ * NULL with err set when the directory cannot be opened. */
+struct uploads *uploads_new(struct mux *m, struct jobs_api *jobs,
+    struct offload_pool *pool, const struct upload_config *cfg, char *err,
+    size_t errlen);
+
+/* Free; call after mux_free() and offload_free() (whose last callbacks may
+ * still finish an upload). NULL is a no-op. */
+void uploads_free(struct uploads *u);
+
+#endif
