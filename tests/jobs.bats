@@ -86,7 +86,7 @@ post() {
 	post '{"task":"wait","secs":61}'
 	assert_equal "$body" '{"detail":[{"type":"less_than_equal","loc":["body","secs"],"msg":"Input should be less than or equal to 60","input":61,"ctx":{"le":60.0}}]}'
 	post '{"task":"mine","secs":1}'
-	assert_equal "$body" '{"detail":[{"type":"literal_error","loc":["body","task"],"msg":"Input should be '"'wait' or 'cpu'"'","input":"mine","ctx":{"expected":"'"'wait' or 'cpu'"'"}}]}'
+	assert_equal "$body" '{"detail":[{"type":"literal_error","loc":["body","task"],"msg":"Input should be '"'wait', 'cpu' or 'stats'"'","input":"mine","ctx":{"expected":"'"'wait', 'cpu' or 'stats'"'"}}]}'
 	post '{"task":"wait"}'
 	assert_equal "$body" '{"detail":[{"type":"missing","loc":["body","secs"],"msg":"Field required","input":{"task":"wait"}}]}'
 	post '[]'
