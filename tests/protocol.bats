@@ -24,6 +24,13 @@ mux_start() {
 	MUX_STARTED=$!
 }
 
+# answering PATH: the mux on PATH accepts and answers. (Its socket file
+# exists from bind() on, a moment before listen(): a connect in between is
+# refused, and a loaded machine can make that moment long.)
+answering() {
+	ADDR=$1 probe get /wait_async secs=0 2>/dev/null | grep -q '"status":"ready"'
+}
+
 # mux_stop PID: SIGKILL, and reap it.
 mux_stop() {
 	[[ -n ${1:-} ]] || return 0
@@ -421,7 +428,7 @@ cpu_ticks() {
 	local own=$DIR/own.sock client t0 t1
 	mux_start "$own" "$DIR/own.log" --idle-timeout 30
 	OWN_PID=$MUX_STARTED
-	wait_for 5 test -S "$own"
+	wait_for 5 answering "$own"
 	# 200 answers of /metrics (~500 KiB) fill the socket; the last request
 	# has no FCGI_KEEP_CONN, so the mux is closing, and more bytes follow.
 	ADDR=$own
@@ -452,7 +459,7 @@ cpu_ticks() {
 	local own=$DIR/own.sock flood
 	mux_start "$own" "$DIR/own.log" --max-conns 4
 	OWN_PID=$MUX_STARTED
-	wait_for 5 test -S "$own"
+	wait_for 5 answering "$own"
 	ADDR=$own
 	probe flood_conns 4 3000 >"$DIR/flood" 3>&- &
 	flood=$!
