@@ -234,10 +234,14 @@ fin_work(struct offload_job *job)
 	f->fd = -1;
 	if (f->err == 0 && renameat(f->u->dirfd, part, f->u->dirfd, f->id) != 0)
 		f->err = errno;
-	if (f->err == 0 && fsync(f->u->dirfd) != 0)
-		f->err = errno;
-	if (f->err != 0)
+	if (f->err != 0) {
 		unlinkat(f->u->dirfd, part, 0);
+		return;
+	}
+	if (fsync(f->u->dirfd) != 0) { /* its name may not survive a crash */
+		f->err = errno;
+		unlinkat(f->u->dirfd, f->id, 0);
+	}
 }
 
 /* A job that never ran (shutdown, or taken out of the queue). */
