@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 
 #include "ev.h"
 #include "jobs_api.h"
+#include "metrics.h"
 #include "mux_route.h"
 #include "num.h"
 #include "storeq.h"
@@ -386,38 +386,6 @@ stats_tick(struct tmr_node *node, uint64_t now, void *ctx)
 	ev_timer_after(api->loop, &api->stats_timer, STATS_INTERVAL_MS);
 }
 
-/* printf into a growing malloc'd text; false on ENOMEM. */
-__attribute__((format(printf, 3, 4))) static bool
-add(char **text, size_t *len, const char *fmt, ...)
-{
-	va_list ap;
-	char *more, *grown;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&more, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return false;
-	if ((grown = realloc(*text, *len + (size_t)n + 1)) == NULL) {
-		free(more);
-		return false;
-	}
-	memcpy(grown + *len, more, (size_t)n + 1);
-	*text = grown;
-	*len += (size_t)n;
-	free(more);
-	return true;
-}
-
-static bool
-add_series(char **t, size_t *len, const char *name, const char *type,
-    const char *help, uint64_t v)
-{
-	return add(t, len, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help,
-	    name, type, name, (unsigned long long)v);
-}
-
 static bool
 add_latency(char **t, size_t *len, const struct jobstore_stats *s)
 {
@@ -426,18 +394,18 @@ add_latency(char **t, size_t *len, const struct jobstore_stats *s)
 	size_t i;
 	bool ok;
 
-	ok = add(t, len,
+	ok = metrics_add(t, len,
 	    "# HELP %s Time from a job's enqueue to its first start.\n"
 	    "# TYPE %s histogram\n",
 	    name, name);
 	for (i = 0; ok && i < JOBSTORE_NBUCKETS; i++) {
 		cum += s->buckets[i];
-		ok = add(t, len, "%s_bucket{le=\"%g\"} %llu\n", name,
+		ok = metrics_add(t, len, "%s_bucket{le=\"%g\"} %llu\n", name,
 		    jobstore_bucket_ms[i] / 1000.0, (unsigned long long)cum);
 	}
 	cum += s->buckets[JOBSTORE_NBUCKETS];
 	return ok &&
-	    add(t, len,
+	    metrics_add(t, len,
 	        "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n",
 	        name, (unsigned long long)cum, name,
 	        (double)s->latency_sum_us / 1e6, name,
@@ -455,28 +423,34 @@ jobs_metrics(void *ctx, size_t *lenp)
 	bool ok;
 
 	storeq_counters(api->q, &c);
-	ok = add_series(&t, &len, "fcgilab_jobs_queue_depth", "gauge",
+	ok = metrics_add_series(&t, &len, "fcgilab_jobs_queue_depth", "gauge",
 	         "Jobs queued, waiting for a worker.", s->count[JOBS_QUEUED]) &&
-	    add_series(&t, &len, "fcgilab_jobs_running", "gauge",
+	    metrics_add_series(&t, &len, "fcgilab_jobs_running", "gauge",
 	        "Jobs a worker holds a lease on.", s->count[JOBS_RUNNING]) &&
-	    add_series(&t, &len, "fcgilab_jobs_done_total", "counter",
+	    metrics_add_series(&t, &len, "fcgilab_jobs_done_total", "counter",
 	        "Jobs finished with a result.", s->count[JOBS_DONE]) &&
-	    add_series(&t, &len, "fcgilab_jobs_failed_total", "counter",
+	    metrics_add_series(&t, &len, "fcgilab_jobs_failed_total", "counter",
 	        "Jobs that failed for good.", s->count[JOBS_FAILED]) &&
-	    add_series(&t, &len, "fcgilab_jobs_cancelled_total", "counter",
-	        "Jobs cancelled while queued.", s->count[JOBS_CANCELLED]) &&
-	    add_series(&t, &len, "fcgilab_jobs_retried_total", "counter",
-	        "Jobs put back after their worker was lost.", s->retried) &&
+	    metrics_add_series(&t, &len, "fcgilab_jobs_cancelled_total",
+	        "counter", "Jobs cancelled while queued.",
+	        s->count[JOBS_CANCELLED]) &&
+	    metrics_add_series(&t, &len, "fcgilab_jobs_retried_total",
+	        "counter", "Jobs put back after their worker was lost.",
+	        s->retried) &&
 	    add_latency(&t, &len, s) &&
-	    add_series(&t, &len, "fcgilab_jobs_enqueued_total", "counter",
-	        "Jobs this mux stored and answered 202.", api->accepted) &&
-	    add_series(&t, &len, "fcgilab_jobs_store_commits_total", "counter",
-	        "Enqueue transactions (many POSTs share one).", c.commits) &&
-	    add_series(&t, &len, "fcgilab_jobs_store_batch_max", "gauge",
-	        "Most jobs committed in one transaction.", c.max_batch) &&
-	    add_series(&t, &len, "fcgilab_jobs_store_errors_total", "counter",
-	        "Store operations that failed.", c.errors) &&
-	    add_series(&t, &len, "fcgilab_jobs_store_refused_total", "counter",
+	    metrics_add_series(&t, &len, "fcgilab_jobs_enqueued_total",
+	        "counter", "Jobs this mux stored and answered 202.",
+	        api->accepted) &&
+	    metrics_add_series(&t, &len, "fcgilab_jobs_store_commits_total",
+	        "counter", "Enqueue transactions (many POSTs share one).",
+	        c.commits) &&
+	    metrics_add_series(&t, &len, "fcgilab_jobs_store_batch_max",
+	        "gauge", "Most jobs committed in one transaction.",
+	        c.max_batch) &&
+	    metrics_add_series(&t, &len, "fcgilab_jobs_store_errors_total",
+	        "counter", "Store operations that failed.", c.errors) &&
+	    metrics_add_series(&t, &len, "fcgilab_jobs_store_refused_total",
+	        "counter",
 	        "Requests refused with 503: the store queue was full.",
 	        api->refused_full);
 	if (!ok) {

@@ -214,3 +214,34 @@ metrics_render(const struct metrics *m, size_t *lenp)
 		*lenp = t.len;
 	return t.buf;
 }
+
+bool
+metrics_add(char **t, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	char *more, *grown;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&more, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return false;
+	if ((grown = realloc(*t, *len + (size_t)n + 1)) == NULL) {
+		free(more);
+		return false;
+	}
+	memcpy(grown + *len, more, (size_t)n + 1);
+	*t = grown;
+	*len += (size_t)n;
+	free(more);
+	return true;
+}
+
+bool
+metrics_add_series(char **t, size_t *len, const char *name, const char *type,
+    const char *help, uint64_t v)
+{
+	return metrics_add(t, len, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n",
+	    name, help, name, type, name, (unsigned long long)v);
+}

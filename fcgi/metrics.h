@@ -14,6 +14,7 @@
 #ifndef FCGILAB_METRICS_H
 #define FCGILAB_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,5 +55,14 @@ void metrics_conn_close(struct metrics *m);
 
 /* The Prometheus text of everything above, malloc'd. */
 char *metrics_render(const struct metrics *m, size_t *lenp);
+
+/* For modules' extra series (mux_metrics_register): printf at the end of
+ * a growing malloc'd text *t of *len bytes; false on ENOMEM (*t is still
+ * the caller's to free). */
+__attribute__((format(printf, 3, 4))) bool metrics_add(
+    char **t, size_t *len, const char *fmt, ...);
+/* One series with its HELP and TYPE ("counter", "gauge") lines. */
+bool metrics_add_series(char **t, size_t *len, const char *name,
+    const char *type, const char *help, uint64_t v);
 
 #endif

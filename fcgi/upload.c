@@ -15,6 +15,7 @@
 
 #include "jobs.h"
 #include "jobs_api.h"
+#include "metrics.h"
 #include "multipart.h"
 #include "mux_route.h"
 #include "num.h"
@@ -645,30 +646,24 @@ static char *
 uploads_metrics(void *ctx, size_t *lenp)
 {
 	struct uploads *u = ctx;
-	char *text = NULL;
-	int n;
+	char *t = NULL;
+	size_t len = 0;
 
-	n = asprintf(&text,
-	    "# HELP fcgilab_uploads_total Uploads stored.\n"
-	    "# TYPE fcgilab_uploads_total counter\n"
-	    "fcgilab_uploads_total %llu\n"
-	    "# HELP fcgilab_upload_bytes_total Bytes of the uploads stored.\n"
-	    "# TYPE fcgilab_upload_bytes_total counter\n"
-	    "fcgilab_upload_bytes_total %llu\n"
-	    "# HELP fcgilab_uploads_refused_total Uploads refused (too large, "
-	    "malformed, no room).\n"
-	    "# TYPE fcgilab_uploads_refused_total counter\n"
-	    "fcgilab_uploads_refused_total %llu\n"
-	    "# HELP fcgilab_uploads_aborted_total Uploads whose client went "
-	    "away before the answer.\n"
-	    "# TYPE fcgilab_uploads_aborted_total counter\n"
-	    "fcgilab_uploads_aborted_total %llu\n",
-	    (unsigned long long)u->stored, (unsigned long long)u->bytes,
-	    (unsigned long long)u->refused, (unsigned long long)u->aborted);
-	if (n < 0)
-		return NULL;
-	*lenp = (size_t)n;
-	return text;
+	if (metrics_add_series(&t, &len, "fcgilab_uploads_total", "counter",
+	        "Uploads stored.", u->stored) &&
+	    metrics_add_series(&t, &len, "fcgilab_upload_bytes_total",
+	        "counter", "Bytes of the uploads stored.", u->bytes) &&
+	    metrics_add_series(&t, &len, "fcgilab_uploads_refused_total",
+	        "counter", "Uploads refused (too large, malformed, no room).",
+	        u->refused) &&
+	    metrics_add_series(&t, &len, "fcgilab_uploads_aborted_total",
+	        "counter", "Uploads whose client went away before the answer.",
+	        u->aborted)) {
+		*lenp = len;
+		return t;
+	}
+	free(t);
+	return NULL;
 }
 
 /* Part files a crashed mux left behind belong to no request: remove them
