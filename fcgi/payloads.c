@@ -101,8 +101,7 @@ respond_errors(struct mux_req *r, json_t *errors, int rc)
 	mux_req_respond_json(r, 422, VARY, body, body ? strlen(body) : 0);
 }
 
-/* --- exports ---------------------------------------------------------------
- */
+/* --- exports -------------------------------------------------------------- */
 
 static void
 export_free(struct export *ex)
@@ -291,8 +290,7 @@ on_export_end(struct mux_req *r, bool answered)
 		export_free(ex);
 }
 
-/* --- pages ------------------------------------------------------------------
- */
+/* --- pages ---------------------------------------------------------------- */
 
 /* The cursor parameter: *next_id, or an error appended. */
 static int
@@ -415,8 +413,7 @@ on_items_start(struct mux_req *r)
 	free(link);
 }
 
-/* --- registration -----------------------------------------------------------
- */
+/* --- registration --------------------------------------------------------- */
 
 static char *
 payloads_metrics(void *ctx, size_t *lenp)

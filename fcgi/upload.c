@@ -74,7 +74,7 @@ struct fin_job {
 	char id[JOBS_ID_LEN + 1];
 };
 
-/* --- files --------------------------------------------------------------- */
+/* --- files ---------------------------------------------------------------- */
 
 static void
 part_name(const char *id, char out[sizeof(PART_PREFIX) + JOBS_ID_LEN])
@@ -113,8 +113,7 @@ write_all(int fd, const uint8_t *p, size_t n)
 	return true;
 }
 
-/* --- answers ---------------------------------------------------------------
- */
+/* --- answers -------------------------------------------------------------- */
 
 /* Fail the upload: no file left, then the answer (r may be gone after). */
 static void
@@ -220,7 +219,7 @@ stored(struct upreq *ur)
 	json_decref(params);
 }
 
-/* --- finishing: fsync, rename, fsync the directory (offload pool) -------- */
+/* --- finishing: fsync, rename, fsync the directory (offload pool) --------- */
 
 static void
 fin_work(struct offload_job *job)
@@ -323,8 +322,7 @@ finish(struct upreq *ur)
 	ur->state = UP_SYNCING;
 }
 
-/* --- the body ----------------------------------------------------------------
- */
+/* --- the body ------------------------------------------------------------- */
 
 /* File bytes: count, bound, write, hash. false: the upload failed. */
 static bool
@@ -405,8 +403,7 @@ on_part_end(void *arg)
 static const struct mp_callbacks mp_cb = {
     on_part_begin, on_part_data, on_part_end};
 
-/* --- the route hooks -------------------------------------------------------
- */
+/* --- the route hooks ------------------------------------------------------ */
 
 static void
 upreq_free(struct upreq *ur)
@@ -639,8 +636,7 @@ on_end(struct mux_req *r, bool answered)
 		upreq_free(ur);
 }
 
-/* --- registration ------------------------------------------------------------
- */
+/* --- registration --------------------------------------------------------- */
 
 static char *
 uploads_metrics(void *ctx, size_t *lenp)
