@@ -108,7 +108,6 @@ running_on() {
 	# no worker of an earlier stack may be left behind
 	run "$FCGILAB" status --state "$STATE"
 	assert_line 'workers   none'
-	ps -eo pid,pgid,stat,args | grep '[f]cgilab-worker' >&3 || true
 	a=$(post_job '{"task":"wait","secs":0}')
 	b=$(post_job '{"task":"cpu","n":1000}')
 	jobs_stack_restart "${STACK_ARGS[@]}" --workers 0
