@@ -42,6 +42,19 @@ compare() { "$FCGILAB" compare --state "$STATE" "$@"; }
 	jq -e '.runs[0].ok == 12 and .runs[1].ok == 12' <<<"$j"
 }
 
+@test "requests that time out are counted and explained, and no efficiency is claimed" {
+	local out=$BATS_TEST_TMPDIR/out j
+	# 8 waits of 0.4 s on a pool of 2 need 1.6 s: a 1 s timeout cuts the
+	# last ones off (the mux answers all 8 in 0.4 s)
+	run compare -n 8 --secs 0.4 --timeout 1 --seed 3 --out "$out"
+	assert_line --regexp '^efficiency +n/a: not all answered +[0-9]+ %$'
+	assert_line --regexp '^of which timeouts +[1-9][0-9]* +0$'
+	assert_output --partial "passed the client's 1 s timeout"
+	j=$("$abs_top_builddir/tools/fcgilab-report" --json \
+		pool 2 "$out/pool.csv" mux 0 "$out/mux.csv")
+	jq -e '.runs[0].efficiency == null and .runs[1].efficiency > 0.5' <<<"$j"
+}
+
 @test "--json prints the figures only, with the pool size" {
 	run compare -n 4 --secs 0.1 --seed 1 --json --out "$BATS_TEST_TMPDIR/o"
 	assert_success

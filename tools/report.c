@@ -140,10 +140,28 @@ workers_text(const struct report_run *r, char *buf, size_t cap)
 	return buf;
 }
 
+/* ideal / wall, or a negative value when it means nothing: requests that
+ * failed (timed out) end the run early, and then the wall is no measure
+ * of the schedule (it can come out below the ideal). */
+static double
+efficiency(const struct report_run *r)
+{
+	return r->failed == 0 && r->wall > 0 ? r->ideal / r->wall : -1;
+}
+
+static const char *
+efficiency_text(const struct report_run *r, char *buf, size_t cap)
+{
+	if (efficiency(r) < 0)
+		return "n/a: not all answered";
+	snprintf(buf, cap, "%.0f %%", 100 * efficiency(r));
+	return buf;
+}
+
 void
 report_table(FILE *f, const struct report_run *runs, size_t n)
 {
-	char cell[64], workers[32];
+	char cell[64], workers[32], eff[32];
 	size_t i;
 
 	row_label(f, "");
@@ -164,8 +182,7 @@ report_table(FILE *f, const struct report_run *runs, size_t n)
 	ROW("sum of waits", "%.2f s", runs[i].sum_secs);
 	ROW("total wall", "%.2f s", runs[i].wall);
 	ROW("ideal total", "%.2f s", runs[i].ideal);
-	ROW("efficiency", "%.0f %%",
-	    runs[i].wall > 0 ? 100 * runs[i].ideal / runs[i].wall : 0);
+	ROW("efficiency", "%s", efficiency_text(&runs[i], eff, sizeof(eff)));
 	ROW("requests/s", "%.1f", runs[i].rps);
 	ROW("latency p50", "%.2f s", runs[i].p50);
 	ROW("latency p95", "%.2f s", runs[i].p95);
@@ -480,14 +497,15 @@ report_json(FILE *f, const struct report_run *runs, size_t n)
 		const struct report_run *r = &runs[i];
 
 		o = json_pack(
-		    "{s:s,s:i,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,"
+		    "{s:s,s:i,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:o,"
 		    "s:f,s:f,s:f,s:f}",
 		    "label", r->label, "pool", (int)r->pool, "requests",
 		    (json_int_t)r->n, "ok", (json_int_t)r->ok, "failed",
 		    (json_int_t)r->failed, "timeouts", (json_int_t)r->timeouts,
 		    "wall", r->wall, "sum_secs", r->sum_secs, "max_secs",
 		    r->max_secs, "ideal", r->ideal, "fcfs", r->fcfs,
-		    "efficiency", r->wall > 0 ? r->ideal / r->wall : 0,
+		    "efficiency",
+		    efficiency(r) < 0 ? json_null() : json_real(efficiency(r)),
 		    "requests_per_sec", r->rps, "p50", r->p50, "p95", r->p95,
 		    "max_latency", r->max_latency);
 		if (o == NULL || json_array_append_new(arr, o) != 0) {
