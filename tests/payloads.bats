@@ -917,3 +917,27 @@ new_files() { comm -13 <(printf '%s\n' "$1") <(stored_files) | sed '/^$/d'; }
 	grep -Eq '^fcgilab_requests_total\{route="upload",status="201"\} [1-9]' <<<"$m"
 	grep -Eq '^fcgilab_requests_total\{route="items",status="200"\} [1-9]' <<<"$m"
 }
+
+@test "kill -9 of the mux mid-upload: stored uploads survive, the part file goes at restart" {
+	local f=$BATS_TEST_TMPDIR/crash.bin kept id cpid mux
+	head -c 200000 /dev/urandom >"$f"
+	http POST /upload --data-binary "@$f"
+	assert_equal "$code" 201
+	id=$(jq -r .id <<<"$body")
+	kept=$(stored_files)
+	# a slow upload in progress when the mux dies
+	curl -sS -o /dev/null --max-time 30 --limit-rate 50k \
+		-H 'Content-Type: application/octet-stream' --data-binary "@$f" "$BASE/upload" 3>&- &
+	cpid=$!
+	eventually 5 has_part_file
+	mux=$(mux_pid)
+	kill -KILL "$mux"
+	wait "$cpid" || true
+	has_part_file # a crash leaves it: nobody was there to remove it
+	jobs_stack_restart --pool 1 --workers 1 --mux-arg "--max-upload=$UPLOAD_LIMIT"
+	no_part_file
+	assert_equal "$(stored_files)" "$kept"
+	cmp "$f" "$STATE/uploads/$id"
+	http POST /upload --data-binary 'after'
+	assert_equal "$code" 201
+}
