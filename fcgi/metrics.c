@@ -245,3 +245,19 @@ metrics_add_series(char **t, size_t *len, const char *name, const char *type,
 	return metrics_add(t, len, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n",
 	    name, help, name, type, name, (unsigned long long)v);
 }
+
+char *
+metrics_series_text(const struct metrics_series *s, size_t n, size_t *lenp)
+{
+	char *t = NULL;
+	size_t len = 0, i;
+
+	for (i = 0; i < n; i++)
+		if (!metrics_add_series(&t, &len, s[i].name, s[i].type,
+		        s[i].help, s[i].value)) {
+			free(t);
+			return NULL;
+		}
+	*lenp = len;
+	return t;
+}

@@ -65,4 +65,13 @@ __attribute__((format(printf, 3, 4))) bool metrics_add(
 bool metrics_add_series(char **t, size_t *len, const char *name,
     const char *type, const char *help, uint64_t v);
 
+/* A module's plain series, for a mux_metrics_fn: the text of n series in
+ * a new malloc'd string (its length in *lenp), or NULL on ENOMEM. */
+struct metrics_series {
+	const char *name, *type, *help;
+	uint64_t value;
+};
+char *metrics_series_text(
+    const struct metrics_series *s, size_t n, size_t *lenp);
+
 #endif

@@ -641,25 +641,19 @@ on_end(struct mux_req *r, bool answered)
 static char *
 uploads_metrics(void *ctx, size_t *lenp)
 {
-	struct uploads *u = ctx;
-	char *t = NULL;
-	size_t len = 0;
+	const struct uploads *u = ctx;
+	const struct metrics_series s[] = {
+	    {"fcgilab_uploads_total", "counter", "Uploads stored.", u->stored},
+	    {"fcgilab_upload_bytes_total", "counter",
+	        "Bytes of the uploads stored.", u->bytes},
+	    {"fcgilab_uploads_refused_total", "counter",
+	        "Uploads refused (too large, malformed, no room).", u->refused},
+	    {"fcgilab_uploads_aborted_total", "counter",
+	        "Uploads whose client went away before the answer.",
+	        u->aborted},
+	};
 
-	if (metrics_add_series(&t, &len, "fcgilab_uploads_total", "counter",
-	        "Uploads stored.", u->stored) &&
-	    metrics_add_series(&t, &len, "fcgilab_upload_bytes_total",
-	        "counter", "Bytes of the uploads stored.", u->bytes) &&
-	    metrics_add_series(&t, &len, "fcgilab_uploads_refused_total",
-	        "counter", "Uploads refused (too large, malformed, no room).",
-	        u->refused) &&
-	    metrics_add_series(&t, &len, "fcgilab_uploads_aborted_total",
-	        "counter", "Uploads whose client went away before the answer.",
-	        u->aborted)) {
-		*lenp = len;
-		return t;
-	}
-	free(t);
-	return NULL;
+	return metrics_series_text(s, sizeof(s) / sizeof(s[0]), lenp);
 }
 
 /* Part files a crashed mux left behind belong to no request: remove them
