@@ -43,6 +43,11 @@ new_state() {
 	assert_output --partial -- '--pool'
 	run "$FCGILAB" start --port 70000
 	assert_failure 2
+	for v in 0 -1 1k ''; do
+		run "$FCGILAB" start --max-upload "$v"
+		assert_failure 2
+		assert_output --partial -- '--max-upload'
+	done
 	run "$FCGILAB" start --bogus
 	assert_failure 2
 	run "$FCGILAB" frobnicate
