@@ -158,6 +158,7 @@ struct mux {
 
 static void conn_close(struct conn *c);
 static void conn_gone(struct conn *c, const char *why);
+static void grace_over(struct tmr_node *node, uint64_t now, void *ctx);
 static bool req_respond(struct mux_req *r, int status, const char *headers,
     const char *ctype, const void *body, size_t len);
 
@@ -1218,6 +1219,8 @@ mux_new(const struct mux_config *cfg, struct ev_loop *loop, int listen_fd,
 	m->listen_fd = listen_fd;
 	m->conns.next = m->conns.prev = &m->conns;
 	metrics_init(&m->metrics);
+	/* unarmed until a drain arms it: mux_free cancels it either way */
+	tmr_node_init(&m->grace, grace_over);
 	tmr_fifo_init(&m->idle, cfg->idle_timeout_ms, idle_expired);
 	if (tmr_fifo_attach(&m->idle, ev_timers(loop)) != TMR_OK ||
 	    ev_add(loop, offload_fd(pool), EV_READ, on_offload, m) != EV_OK)
@@ -1265,7 +1268,6 @@ mux_drain(struct mux *m)
 		if (c->nreqs == 0 && c->state == CS_OPEN)
 			conn_close(c);
 	}
-	tmr_node_init(&m->grace, grace_over);
 	ev_timer_after(m->loop, &m->grace, m->cfg.grace_ms);
 }
 
