@@ -114,3 +114,39 @@ fcgi_get() {
 	assert_failure 1
 	assert_output --partial 'not a listening socket'
 }
+
+# fcgi_post PATH QUERY BODY: a POST of BODY straight to the mux.
+fcgi_post() {
+	REQUEST_METHOD=POST SCRIPT_NAME=$1 QUERY_STRING=$2 CONTENT_LENGTH=${#3} \
+		CONTENT_TYPE=application/octet-stream SERVER_PROTOCOL=HTTP/1.1 \
+		cgi-fcgi -bind -connect "$SOCK" < <(printf '%s' "$3")
+}
+
+@test "uploads and jobs not configured: 503 JSON for their routes, exports still served" {
+	run_mux
+	run fcgi_post /upload '' hello
+	assert_line --partial 'Status: 503'
+	assert_line '{"detail":"Uploads are not configured"}'
+	run fcgi_get /export.csv 'rows=2'
+	assert_line --partial 'Status: 200'
+	assert_line '2,item-2,158.38,2026-01-01T00:00:01Z'
+	kill -TERM "$MUX_PID"
+	wait "$MUX_PID" || true
+	mkdir "$BATS_TEST_TMPDIR/up"
+	run_mux --uploads "$BATS_TEST_TMPDIR/up"
+	run fcgi_post /uploads 'process=stats' hello
+	assert_line --partial 'Status: 503'
+	assert_line '{"detail":"Background jobs are not configured"}'
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/up")" ]
+	run fcgi_post /upload '' hello
+	assert_line --partial 'Status: 201'
+	assert_output --partial '"bytes":5'
+	assert_output --partial '"sha256":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"'
+}
+
+@test "--uploads DIR that cannot be opened: the mux says so and exits 1" {
+	run "$abs_top_builddir/fcgi/fcgilab-mux" --listen "$BATS_TEST_TMPDIR/m.sock" \
+		--uploads "$BATS_TEST_TMPDIR/missing" 3>&-
+	assert_failure 1
+	assert_output --partial "$BATS_TEST_TMPDIR/missing"
+}
