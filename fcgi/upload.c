@@ -33,7 +33,8 @@ struct uploads {
 	struct mux *mux;
 	struct jobs_api *jobs;
 	struct offload_pool *pool;
-	int dirfd; /* the upload directory, or -1 */
+	int dirfd;      /* the upload directory, or -1 */
+	EVP_MD *sha256; /* fetched once (OpenSSL 3), not per upload */
 	uint64_t max_bytes;
 	uint64_t stored, bytes, refused, aborted;
 };
@@ -525,7 +526,7 @@ open_upload(struct upreq *ur)
 	if (ur->fd < 0)
 		return false;
 	return (ur->md = EVP_MD_CTX_new()) != NULL &&
-	    EVP_DigestInit_ex(ur->md, EVP_sha256(), NULL) == 1;
+	    EVP_DigestInit_ex(ur->md, ur->u->sha256, NULL) == 1;
 }
 
 static bool
@@ -704,6 +705,11 @@ uploads_new(struct mux *m, struct jobs_api *jobs, struct offload_pool *pool,
 		free(u);
 		return NULL;
 	}
+	if ((u->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+		snprintf(err, errlen, "OpenSSL has no SHA-256");
+		uploads_free(u);
+		return NULL;
+	}
 	if (u->dirfd >= 0)
 		remove_stale_parts(u->dirfd);
 	mux_route_register(m, APP_R_UPLOAD, &ops, u);
@@ -719,5 +725,6 @@ uploads_free(struct uploads *u)
 		return;
 	if (u->dirfd >= 0)
 		close(u->dirfd);
+	EVP_MD_free(u->sha256);
 	free(u);
 }
