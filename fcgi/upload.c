@@ -437,7 +437,7 @@ process_param(struct mux_req *r)
 	const char *query = mux_req_var(r, MUX_V_QUERY);
 	size_t count = 0, len = 0;
 	char *val = qs_get(query, "process", &count, &len), *body;
-	json_t *err;
+	json_t *err, *j;
 
 	if (val != NULL && len == strlen(STATS_TASK_NAME) &&
 	    memcmp(val, STATS_TASK_NAME, len) == 0) {
@@ -455,9 +455,9 @@ process_param(struct mux_req *r)
 	          "Input should be 'stats'", json_stringn(val, len),
 	          json_pack("{s:s}", "expected", "'stats'"));
 	free(val);
-	body = err
-	    ? json_dumps(json_pack("{s:[o]}", "detail", err), JSON_COMPACT)
-	    : NULL;
+	j = err ? json_pack("{s:[o]}", "detail", err) : NULL;
+	body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
 	mux_req_respond_json(r, 422, NULL, body, body ? strlen(body) : 0);
 	return false;
 }
