@@ -33,9 +33,18 @@ stack_start() {
 }
 
 stack_stop() {
+	local -a reports
 	[[ -n ${STATE:-} && -d $STATE ]] || return 0
 	"$FCGILAB" stop --state "$STATE" --grace 5 3>&- || true
+	# A sanitizer build's servers report leaks and errors on their stderr,
+	# which is the stack's logs: a report fails the file.
+	mapfile -t reports < <(grep -l -i -e 'sanitizer' -e 'runtime error' "$STATE"/log/*.log 2>/dev/null || true)
+	if ((${#reports[@]})); then
+		printf '# sanitizer reports in %s:\n' "${reports[*]}" >&3
+		grep -h -i -A 30 -e 'sanitizer' -e 'runtime error' "${reports[@]}" | head -n 200 | sed 's/^/# /' >&3
+	fi
 	rm -rf "$STATE" "$STATE.start"
+	((${#reports[@]} == 0))
 }
 
 # In teardown(): bats sets BATS_TEST_COMPLETED only for a passing test.
