@@ -48,6 +48,7 @@ metric() {
 # run_mux ARGS…: fcgilab-mux on its own unix socket, as our child.
 run_mux() {
 	SOCK=$BATS_TEST_TMPDIR/mux.sock
+	rm -f "$SOCK" # an earlier mux's: waiting on it would not wait at all
 	"$abs_top_builddir/fcgi/fcgilab-mux" --listen "$SOCK" "$@" \
 		2>"$BATS_TEST_TMPDIR/mux.log" 3>&- &
 	MUX_PID=$!
