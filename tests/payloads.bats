@@ -921,9 +921,11 @@ new_files() { comm -13 <(printf '%s\n' "$1") <(stored_files) | sed '/^$/d'; }
 @test "kill -9 of the mux mid-upload: stored uploads survive, the part file goes at restart" {
 	local f=$BATS_TEST_TMPDIR/crash.bin kept id cpid mux
 	# first the stack so far ends as stacks do (in a sanitizer build its
-	# logs are checked for reports: a crashed mux would leave none)
-	stack_stop
-	stack_start --pool 1 --workers 1 --max-upload "$UPLOAD_LIMIT"
+	# logs are checked for reports: a crashed mux would leave none), then
+	# starts again in the same state dir (teardown_file stops that one)
+	"$FCGILAB" stop --state "$STATE" --grace 5 3>&- >/dev/null
+	stack_sanitizer_clean
+	jobs_stack_restart --pool 1 --workers 1 --max-upload "$UPLOAD_LIMIT"
 	head -c 200000 /dev/urandom >"$f"
 	http POST /upload --data-binary "@$f"
 	assert_equal "$code" 201

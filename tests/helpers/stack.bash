@@ -33,18 +33,25 @@ stack_start() {
 }
 
 stack_stop() {
-	local -a reports
+	local rc=0
 	[[ -n ${STATE:-} && -d $STATE ]] || return 0
 	"$FCGILAB" stop --state "$STATE" --grace 5 3>&- || true
-	# A sanitizer build's servers report leaks and errors on their stderr,
-	# which is the stack's logs: a report fails the file.
-	mapfile -t reports < <(grep -l -i -e 'sanitizer' -e 'runtime error' "$STATE"/log/*.log 2>/dev/null || true)
-	if ((${#reports[@]})); then
-		printf '# sanitizer reports in %s:\n' "${reports[*]}" >&3
-		grep -h -i -A 30 -e 'sanitizer' -e 'runtime error' "${reports[@]}" | head -n 200 | sed 's/^/# /' >&3
-	fi
+	stack_sanitizer_clean || rc=1
 	rm -rf "$STATE" "$STATE.start"
-	((${#reports[@]} == 0))
+	return "$rc"
+}
+
+# stack_sanitizer_clean: after a stop, no sanitizer report in the stack's
+# logs. (A sanitizer build's servers report leaks and errors on their
+# stderr, which is the logs; `fcgilab start` clears them, so check before
+# starting again.) Reports go to fd 3, for the TAP log.
+stack_sanitizer_clean() {
+	local -a reports
+	mapfile -t reports < <(grep -l -i -e 'sanitizer' -e 'runtime error' "$STATE"/log/*.log 2>/dev/null || true)
+	((${#reports[@]})) || return 0
+	printf '# sanitizer reports in %s:\n' "${reports[*]}" >&3
+	grep -h -i -A 30 -e 'sanitizer' -e 'runtime error' "${reports[@]}" | head -n 200 | sed 's/^/# /' >&3
+	return 1
 }
 
 # In teardown(): bats sets BATS_TEST_COMPLETED only for a passing test.
