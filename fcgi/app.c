@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app.h"
+#include "ipaddr.h"
 #include "num.h"
 #include "qs.h"
 
@@ -33,6 +35,7 @@ static const struct route {
 	const char *pname;
 	enum app_action action;
 	enum app_how how;
+	unsigned operator; /* methods that are operator views (app.h) */
 } routes[] = {
     {"/", APP_R_ROOT, APP_SRV_SYNC, M_GET, P_NONE, NULL, APP_REPLY,
         APP_OFF_LOOP},
@@ -41,19 +44,19 @@ static const struct route {
     {"/cpu", APP_R_CPU, APP_SRV_SYNC, M_GET, P_INT, "n", APP_CPU, APP_OFF_LOOP},
     {"/wait_async", APP_R_WAIT_ASYNC, APP_SRV_MUX, M_GET, P_FLOAT, "secs",
         APP_WAIT, APP_OFF_LOOP},
-    {"/wait_async_blocking", APP_R_WAIT_ASYNC_BLOCKING, APP_SRV_MUX, M_GET,
+    {"/wait_async_blocking", APP_R_WAIT_ASYNC_BLOCKING, APP_SRV_MISTAKES, M_GET,
         P_FLOAT, "secs", APP_WAIT, APP_ON_LOOP},
     {"/cpu_async", APP_R_CPU_ASYNC, APP_SRV_MUX, M_GET, P_INT, "n", APP_CPU,
         APP_OFF_LOOP},
-    {"/cpu_async_blocking", APP_R_CPU_ASYNC_BLOCKING, APP_SRV_MUX, M_GET, P_INT,
-        "n", APP_CPU, APP_ON_LOOP},
+    {"/cpu_async_blocking", APP_R_CPU_ASYNC_BLOCKING, APP_SRV_MISTAKES, M_GET,
+        P_INT, "n", APP_CPU, APP_ON_LOOP},
     {"/metrics", APP_R_METRICS, APP_SRV_MUX, M_GET, P_NONE, NULL, APP_SERVER,
-        APP_OFF_LOOP},
+        APP_OFF_LOOP, M_GET},
     /* Served by the mux's route modules (jobs, payloads), which validate
      * their own parameters and bodies. A path ending in '/' is a prefix:
      * what follows it (one non-empty segment) is the path parameter. */
     {"/jobs", APP_R_JOBS, APP_SRV_MUX, M_GET | M_POST, P_NONE, NULL, APP_SERVER,
-        APP_OFF_LOOP},
+        APP_OFF_LOOP, M_GET},
     {"/jobs/", APP_R_JOB, APP_SRV_MUX, M_GET | M_DELETE, P_NONE, NULL,
         APP_SERVER, APP_OFF_LOOP},
     {"/items", APP_R_ITEMS, APP_SRV_MUX, M_GET, P_NONE, NULL, APP_SERVER,
@@ -92,6 +95,42 @@ app_config_init(struct app_config *cfg)
 {
 	cfg->max_secs = APP_DEFAULT_MAX_SECS;
 	cfg->max_n = APP_DEFAULT_MAX_N;
+	cfg->operator_token = NULL;
+}
+
+/* Does authorization carry "Bearer <token>"? The scheme is
+ * case-insensitive (RFC 9110 11.1); the token is compared in time that
+ * does not depend on where it differs. */
+static int
+bearer_matches(const char *authorization, const char *token)
+{
+	size_t i, n, tlen = strlen(token);
+	unsigned char diff = 0;
+
+	if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7))
+		return 0;
+	authorization += 7;
+	while (*authorization == ' ')
+		authorization++;
+	n = strlen(authorization);
+	while (n > 0 && authorization[n - 1] == ' ')
+		n--;
+	if (n != tlen)
+		return 0;
+	for (i = 0; i < n; i++)
+		diff |= (unsigned char)(authorization[i] ^ token[i]);
+	return diff == 0;
+}
+
+static int
+operator_allowed(const struct app_config *cfg, const struct app_request *req)
+{
+	struct ipaddr ip;
+
+	if (ipaddr_parse(&ip, req->remote_addr) && ipaddr_is_loopback(&ip))
+		return 1;
+	return cfg->operator_token != NULL && *cfg->operator_token != '\0' &&
+	    bearer_matches(req->authorization, cfg->operator_token);
 }
 
 const char *
@@ -116,6 +155,10 @@ app_reason(int status)
 		return "Temporary Redirect";
 	case 400:
 		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
 	case 404:
 		return "Not Found";
 	case 405:
@@ -134,6 +177,8 @@ app_reason(int status)
 		return "Internal Server Error";
 	case 503:
 		return "Service Unavailable";
+	case 507:
+		return "Insufficient Storage";
 	default:
 		return "Unknown";
 	}
@@ -390,17 +435,22 @@ route_matches(const struct route *rt, const char *path)
 	    strchr(path + n, '/') == NULL;
 }
 
-static int
-method_allowed(unsigned mask, const char *method)
+static unsigned
+method_bit(const char *method)
 {
 	size_t i;
 
 	for (i = 0; method != NULL && i < sizeof(methods) / sizeof(methods[0]);
 	     i++)
-		if ((mask & methods[i].bit) &&
-		    strcmp(method, methods[i].name) == 0)
-			return 1;
+		if (strcmp(method, methods[i].name) == 0)
+			return methods[i].bit;
 	return 0;
+}
+
+static int
+method_allowed(unsigned mask, const char *method)
+{
+	return (mask & method_bit(method)) != 0;
 }
 
 /* "Allow: GET, POST\r\n" for a method mask; malloc'd. */
@@ -520,6 +570,18 @@ app_decide(const struct app_config *cfg, unsigned served,
 		reply(d, 405, body, len);
 		if ((d->headers = allow_header(rt->methods)) == NULL)
 			return -1;
+		return 0;
+	}
+	if ((rt->operator& method_bit(req->method)) &&
+	    !operator_allowed(cfg, req)) {
+		if ((body = app_detail_body("Not authenticated", &len)) ==
+		        NULL ||
+		    (d->headers = strdup("WWW-Authenticate: Bearer\r\n")) ==
+		        NULL) {
+			free(body);
+			return -1;
+		}
+		reply(d, 401, body, len);
 		return 0;
 	}
 	if (rt->param != P_NONE) {

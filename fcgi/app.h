@@ -11,6 +11,10 @@
  *    marked APP_ON_LOOP ask the mux to do it the wrong way on purpose.
  *  - A server states which routes it serves (a mask of APP_SRV_*); a route
  *    served elsewhere is 404 here, exactly as an unknown path.
+ *  - Operator views (the job list, /metrics) are decided here too: a
+ *    client that is neither on loopback nor presents the operator's
+ *    bearer token gets 401 {"detail":"Not authenticated"} with
+ *    WWW-Authenticate: Bearer, as FastAPI's HTTPBearer answers.
  *  - Errors have FastAPI's current shapes (pydantic v2): 422 with a
  *    "detail" list, 404 {"detail":"Not Found"}, 405 {"detail":"Method Not
  *    Allowed"} with Allow. Error bodies are always JSON. As in FastAPI, a
@@ -44,9 +48,13 @@ enum app_route {
 	APP_R__MAX
 };
 
-/* Which process serves a route. */
-#define APP_SRV_SYNC 0x1u
-#define APP_SRV_MUX  0x2u
+/* Which process serves a route. The lesson's mistakes (the *_blocking
+ * routes, which block the mux's loop on purpose) are a server of their
+ * own: the mux adds APP_SRV_MISTAKES only when told to (a lab), so
+ * anywhere else they are 404 like any unknown path. */
+#define APP_SRV_SYNC     0x1u
+#define APP_SRV_MUX      0x2u
+#define APP_SRV_MISTAKES 0x4u
 
 enum app_action {
 	APP_REPLY,  /* reply now: status, body */
@@ -64,6 +72,10 @@ enum app_how {
 struct app_config {
 	double max_secs; /* upper bound for secs (default 60) */
 	long long max_n; /* upper bound for n (default 10,000,000) */
+	/* The operator views (GET /jobs, the list; /metrics) answer loopback
+	 * clients, and others only with "Authorization: Bearer <token>" when
+	 * a token is set (NULL: loopback only). Not owned. */
+	const char *operator_token;
 };
 
 #define APP_DEFAULT_MAX_SECS 60.0
@@ -75,10 +87,12 @@ void app_config_init(struct app_config *cfg);
  * SCRIPT_NAME followed by PATH_INFO, both already URL-decoded by the front
  * end (lighttpd, nginx and cgi-fcgi all split it that way). */
 struct app_request {
-	const char *method;      /* REQUEST_METHOD */
-	const char *script_name; /* SCRIPT_NAME */
-	const char *path_info;   /* PATH_INFO */
-	const char *query;       /* QUERY_STRING, raw */
+	const char *method;        /* REQUEST_METHOD */
+	const char *script_name;   /* SCRIPT_NAME */
+	const char *path_info;     /* PATH_INFO */
+	const char *query;         /* QUERY_STRING, raw */
+	const char *remote_addr;   /* REMOTE_ADDR: the HTTP client */
+	const char *authorization; /* HTTP_AUTHORIZATION */
 };
 
 struct app_decision {

@@ -1,9 +1,7 @@
 /* mux — the asynchronous FastCGI server; contract in mux.h. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +14,7 @@
 #include "cpuwork.h"
 #include "ev.h"
 #include "fcgi_codec.h"
+#include "listener.h"
 #include "mux.h"
 #include "mux_route.h"
 #include "offload.h"
@@ -64,6 +63,8 @@ enum var {
 	V_REQUEST_URI = MUX_V_REQUEST_URI,
 	V_SCRIPT_NAME = MUX_V__MAX,
 	V_PATH_INFO,
+	V_REMOTE_ADDR,
+	V_HTTP_AUTHORIZATION,
 	V__MAX
 };
 
@@ -76,6 +77,8 @@ static const char *const var_names[V__MAX] = {
     [V_REQUEST_URI] = "REQUEST_URI",
     [V_SCRIPT_NAME] = "SCRIPT_NAME",
     [V_PATH_INFO] = "PATH_INFO",
+    [V_REMOTE_ADDR] = "REMOTE_ADDR",
+    [V_HTTP_AUTHORIZATION] = "HTTP_AUTHORIZATION",
 };
 
 #define MAX_METRICS_FNS 4
@@ -726,7 +729,11 @@ on_params_end(struct conn *c, struct mux_req *r)
 	areq.script_name = r->var[V_SCRIPT_NAME];
 	areq.path_info = r->var[V_PATH_INFO];
 	areq.query = r->var[V_QUERY_STRING];
-	if (app_decide(&m->cfg.app, APP_SRV_MUX, &areq, &r->d) != 0) {
+	areq.remote_addr = r->var[V_REMOTE_ADDR];
+	areq.authorization = r->var[V_HTTP_AUTHORIZATION];
+	if (app_decide(&m->cfg.app,
+	        APP_SRV_MUX | (m->cfg.blocking_routes ? APP_SRV_MISTAKES : 0),
+	        &areq, &r->d) != 0) {
 		req_respond_detail(r, 500, NULL, "Internal Server Error");
 		return;
 	}
@@ -1126,36 +1133,17 @@ idle_expired(struct tmr_fifo_node *node, uint64_t now, void *ctx)
 	conn_close(c);
 }
 
-/* FCGI_WEB_SERVER_ADDRS: in TCP mode, only these peers may connect (the
- * convention libfcgi follows). Unix sockets are not filtered. */
+/* In TCP mode only the allow-list's peers may connect (listener.h). */
 static bool
-peer_allowed(int fd)
+peer_allowed(const struct mux *m, int fd)
 {
-	const char *list = getenv("FCGI_WEB_SERVER_ADDRS");
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	char addr[INET6_ADDRSTRLEN], *copy, *tok, *save;
-	bool ok = false;
 
-	if (list == NULL || *list == '\0')
+	if (m->cfg.allow == NULL || m->cfg.allow->n == 0)
 		return true;
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
-		return false;
-	if (ss.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr,
-		    sizeof(addr));
-	else if (ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-		    addr, sizeof(addr));
-	else
-		return true;
-	if ((copy = strdup(list)) == NULL)
-		return false;
-	for (tok = strtok_r(copy, ", ", &save); tok != NULL && !ok;
-	     tok = strtok_r(NULL, ", ", &save))
-		ok = strcmp(tok, addr) == 0;
-	free(copy);
-	return ok;
+	return getpeername(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    listener_acl_allows(m->cfg.allow, (struct sockaddr *)&ss, len);
 }
 
 static void
@@ -1164,7 +1152,7 @@ on_accept(struct ev_loop *loop, int fd, void *data)
 	struct mux *m = data;
 	struct conn *c;
 
-	if (!peer_allowed(fd) || (c = calloc(1, sizeof(*c))) == NULL) {
+	if (!peer_allowed(m, fd) || (c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd); /* not registered yet: a plain close is right */
 		return;
 	}

@@ -29,6 +29,7 @@
 #ifndef FCGILAB_MUX_H
 #define FCGILAB_MUX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,7 @@
 #include "metrics.h"
 
 struct ev_loop;
+struct listener_acl;
 struct offload_pool;
 
 struct mux_config {
@@ -49,6 +51,13 @@ struct mux_config {
 	unsigned idle_timeout_ms;   /* a connection with nothing running */
 	unsigned grace_ms;          /* SIGTERM: how long in-flight may finish */
 	int verbose;                /* log every connection's life */
+	/* Serve the lesson's mistakes, /wait_async_blocking and
+	 * /cpu_async_blocking, which stall the whole loop (off by default:
+	 * one request would stall every client of the mux). */
+	bool blocking_routes;
+	/* TCP peers that may connect (listener.h); NULL or empty: all.
+	 * Not owned. */
+	const struct listener_acl *allow;
 };
 
 #define MUX_DEFAULT_MAX_INFLIGHT      20000

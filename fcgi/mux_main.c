@@ -6,9 +6,13 @@
  * (offload.h) and the server itself (mux.h).
  *
  *  - Listens on fd 0 as spawn-fcgi hands it over, or binds --listen PATH
- *    (mode --mode, default 0660) or --listen HOST:PORT itself; in TCP mode
- *    FCGI_WEB_SERVER_ADDRS (comma-separated addresses) limits who may
- *    connect.
+ *    (mode --mode, default 0660) or --listen HOST:PORT itself; a TCP
+ *    listener beyond loopback needs an allow-list (--allow, else
+ *    FCGI_WEB_SERVER_ADDRS): listener.h.
+ *  - --blocking-routes serves the lesson's mistakes (*_blocking); without
+ *    it they are 404. --operator-token-file opens the operator views
+ *    (GET /jobs, /metrics) to clients with that bearer token; without it
+ *    they answer loopback clients only (app.h).
  *  - Raises the soft RLIMIT_NOFILE to the hard limit at start.
  *  - SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to
  *    --grace seconds), exit 0.
@@ -19,23 +23,22 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "ev.h"
 #include "jobs.h"
 #include "jobs_api.h"
+#include "listener.h"
 #include "mux.h"
 #include "num.h"
 #include "offload.h"
 #include "payloads.h"
+#include "secret.h"
 #include "stats_task.h"
 #include "upload.h"
 
@@ -43,6 +46,8 @@ struct opts {
 	const char *listen;
 	int backlog;
 	unsigned mode;
+	const char *allow;
+	const char *token_file;
 	unsigned cpu_threads;
 	size_t cpu_queue;
 	const char *queue;
@@ -64,6 +69,19 @@ usage(FILE *f)
 	    "  -l, --listen ADDR        bind a unix socket PATH or HOST:PORT\n"
 	    "  -b, --backlog N          listen backlog with --listen (4096)\n"
 	    "  -m, --mode OCTAL         unix socket mode with --listen (0660)\n"
+	    "  -a, --allow ADDR,...     TCP peers that may connect (addresses "
+	    "or\n"
+	    "                           prefixes; default "
+	    "$FCGI_WEB_SERVER_ADDRS);\n"
+	    "                           required beyond loopback\n"
+	    "      --blocking-routes    serve /wait_async_blocking and\n"
+	    "                           /cpu_async_blocking (the lesson's "
+	    "mistakes:\n"
+	    "                           each stalls every request of the mux)\n"
+	    "      --operator-token-file FILE  GET /jobs and /metrics also "
+	    "answer\n"
+	    "                           non-loopback clients with this bearer "
+	    "token\n"
 	    "      --max-secs S         largest accepted secs (60)\n"
 	    "      --max-n N            largest accepted n (%lld)\n"
 	    "      --max-conns N        connections at once (fd limit - 32)\n"
@@ -120,12 +138,17 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 		O_GRACE,
 		O_THREADS,
 		O_QUEUE,
-		O_MAX_UPLOAD
+		O_MAX_UPLOAD,
+		O_BLOCKING,
+		O_TOKEN
 	};
 	static const struct option opts[] = {
 	    {"listen", required_argument, NULL, 'l'},
 	    {"backlog", required_argument, NULL, 'b'},
 	    {"mode", required_argument, NULL, 'm'},
+	    {"allow", required_argument, NULL, 'a'},
+	    {"blocking-routes", no_argument, NULL, O_BLOCKING},
+	    {"operator-token-file", required_argument, NULL, O_TOKEN},
 	    {"max-secs", required_argument, NULL, O_MAX_SECS},
 	    {"max-n", required_argument, NULL, O_MAX_N},
 	    {"max-conns", required_argument, NULL, O_MAX_CONNS},
@@ -151,11 +174,20 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 	char *end;
 	int c, idx = 0;
 
-	while (
-	    (c = getopt_long(argc, argv, "l:b:m:q:u:vhV", opts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:b:m:a:q:u:vhV", opts, &idx)) !=
+	    -1) {
 		switch (c) {
 		case 'l':
 			o->listen = optarg;
+			continue;
+		case 'a':
+			o->allow = optarg;
+			continue;
+		case O_BLOCKING:
+			cfg->blocking_routes = true;
+			continue;
+		case O_TOKEN:
+			o->token_file = optarg;
 			continue;
 		case 'q':
 			o->queue = optarg;
@@ -266,103 +298,16 @@ bad:
 	return -1;
 }
 
-/* Bind a unix socket at path (a stale socket file is replaced; a live
- * one is refused) with the given mode. Returns the fd, or -1. */
-static int
-listen_unix(const char *path, int backlog, unsigned mode)
+/* A bearer token as RFC 6750 has it (b64token), long enough to guess in
+ * no reasonable time. */
+static bool
+token_ok(const char *t)
 {
-	struct sockaddr_un sun;
-	int fd;
+	size_t n = strspn(t,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	    "-._~+/");
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		close(fd);
-		errno = EADDRINUSE;
-		return -1;
-	}
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-	    chmod(path, mode) != 0 || listen(fd, backlog) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Bind HOST:PORT (the last colon separates the port; [v6]:port works). */
-static int
-listen_tcp(const char *addr, int backlog)
-{
-	struct addrinfo hints, *res, *ai;
-	char host[256];
-	const char *colon = strrchr(addr, ':');
-	size_t hlen;
-	int fd = -1, one = 1, err;
-
-	if (colon == NULL || (hlen = (size_t)(colon - addr)) >= sizeof(host)) {
-		errno = EINVAL;
-		return -1;
-	}
-	memcpy(host, addr, hlen);
-	host[hlen] = '\0';
-	if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
-		memmove(host, host + 1, hlen - 2);
-		host[hlen - 2] = '\0';
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	if ((err = getaddrinfo(*host ? host : NULL, colon + 1, &hints, &res))) {
-		fprintf(
-		    stderr, "fcgilab-mux: %s: %s\n", addr, gai_strerror(err));
-		errno = EINVAL;
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, backlog) == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	return fd;
-}
-
-static int
-open_listener(const struct opts *o)
-{
-	int accepting = 0;
-	socklen_t len = sizeof(accepting);
-
-	if (o->listen == NULL) {
-		/* FastCGI convention: the listening socket is fd 0. */
-		if (getsockopt(
-		        0, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 ||
-		    !accepting) {
-			fprintf(stderr,
-			    "fcgilab-mux: fd 0 is not a listening socket "
-			    "(start it with spawn-fcgi, or use --listen)\n");
-			return -1;
-		}
-		return 0;
-	}
-	if (o->listen[0] == '/' || strchr(o->listen, ':') == NULL)
-		return listen_unix(o->listen, o->backlog, o->mode);
-	return listen_tcp(o->listen, o->backlog);
+	return n >= 16 && strspn(t + n, "=") == strlen(t + n);
 }
 
 static void
@@ -378,8 +323,11 @@ int
 main(int argc, char **argv)
 {
 	static const int sigs[] = {SIGTERM, SIGINT};
-	struct opts o = {
-	    NULL, 4096, 0660, 2, 1024, NULL, NULL, UPLOAD_DEFAULT_MAX_BYTES};
+	struct opts o = {NULL, 4096, 0660, NULL, NULL, 2, 1024, NULL, NULL,
+	    UPLOAD_DEFAULT_MAX_BYTES};
+	struct listener_acl acl;
+	struct listener_spec ls;
+	static char token[SECRET_MAX];
 	struct upload_config ucfg;
 	struct payloads *payloads = NULL;
 	struct uploads *uploads = NULL;
@@ -398,11 +346,33 @@ main(int argc, char **argv)
 	if (parse_args(argc, argv, &cfg, &o) != 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
-	if ((lfd = open_listener(&o)) < 0) {
-		if (o.listen != NULL)
+	if (o.token_file != NULL) {
+		if (secret_read_file(o.token_file, token, sizeof(token), err,
+		        sizeof(err)) != 0) {
+			fprintf(
+			    stderr, "fcgilab-mux: operator token: %s\n", err);
+			return 1;
+		}
+		if (!token_ok(token)) {
 			fprintf(stderr,
-			    "fcgilab-mux: cannot listen on %s: %s\n", o.listen,
-			    strerror(errno));
+			    "fcgilab-mux: operator token: %s: want 16 or more "
+			    "of A-Z a-z 0-9 - . _ ~ + / (e.g. openssl rand "
+			    "-base64 24)\n",
+			    o.token_file);
+			return 1;
+		}
+		cfg.app.operator_token = token;
+	}
+	if (listener_acl_parse(&acl,
+	        o.allow ? o.allow : getenv("FCGI_WEB_SERVER_ADDRS"), err,
+	        sizeof(err)) != 0) {
+		fprintf(stderr, "fcgilab-mux: %s\n", err);
+		return 2;
+	}
+	cfg.allow = &acl;
+	ls = (struct listener_spec){o.listen, o.backlog, o.mode, &acl, false};
+	if ((lfd = listener_open(&ls, err, sizeof(err))) < 0) {
+		fprintf(stderr, "fcgilab-mux: cannot listen: %s\n", err);
 		return 1;
 	}
 	/* Signals first: the offload threads inherit the blocked mask. */

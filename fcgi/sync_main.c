@@ -7,8 +7,9 @@
  * them (spawn-fcgi + multiwatch) serves M waits in ceil(M/P) rounds.
  *
  *  - Listens on fd 0 as spawn-fcgi hands it over, or binds --listen
- *    PATH | HOST:PORT itself (TCP mode honours FCGI_WEB_SERVER_ADDRS,
- *    which libfcgi checks on accept).
+ *    PATH | HOST:PORT itself (listener.h). In TCP mode libfcgi admits only
+ *    the peers of FCGI_WEB_SERVER_ADDRS (or --allow, which sets it), by
+ *    exact IPv4 address; a listener beyond loopback needs such a list.
  *  - SIGTERM/SIGINT: stop accepting; a request in progress is finished
  *    first; exit 0.
  */
@@ -25,6 +26,7 @@
 
 #include "app.h"
 #include "cpuwork.h"
+#include "listener.h"
 #include "num.h"
 
 #define ERR500 "{\"detail\":\"Internal Server Error\"}"
@@ -125,7 +127,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: fcgilab-sync [--listen PATH|HOST:PORT] [--backlog N]\n"
-	    "                    [--max-secs S] [--max-n N]\n"
+	    "                    [--allow ADDR,...] [--max-secs S] [--max-n "
+	    "N]\n"
 	    "\n"
 	    "A blocking FastCGI responder for fcgilab's /, /wait and /cpu.\n"
 	    "Without --listen it accepts on fd 0, as spawn-fcgi hands it "
@@ -135,6 +138,10 @@ usage(FILE *f)
 	    "itself\n"
 	    "  -b, --backlog N     listen backlog with --listen (default "
 	    "1024)\n"
+	    "  -a, --allow ADDR,...  IPv4 peers that may connect over TCP "
+	    "(default\n"
+	    "                      $FCGI_WEB_SERVER_ADDRS); required beyond "
+	    "loopback\n"
 	    "      --max-secs S    largest accepted secs (default 60)\n"
 	    "      --max-n N       largest accepted n for /cpu (default %lld)\n"
 	    "  -h, --help          this text\n"
@@ -144,10 +151,11 @@ usage(FILE *f)
 
 static int
 parse_args(int argc, char **argv, struct app_config *cfg, const char **listen,
-    int *backlog)
+    int *backlog, const char **allow)
 {
 	static const struct option opts[] = {
 	    {"listen", required_argument, NULL, 'l'},
+	    {"allow", required_argument, NULL, 'a'},
 	    {"backlog", required_argument, NULL, 'b'},
 	    {"max-secs", required_argument, NULL, 's'},
 	    {"max-n", required_argument, NULL, 'n'},
@@ -158,10 +166,13 @@ parse_args(int argc, char **argv, struct app_config *cfg, const char **listen,
 	long long ll;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:b:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:b:a:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			*listen = optarg;
+			break;
+		case 'a':
+			*allow = optarg;
 			break;
 		case 'b':
 			if (num_parse_int(optarg, strlen(optarg), &ll) !=
@@ -213,12 +224,23 @@ main(int argc, char **argv)
 	struct app_config cfg;
 	struct sigaction sa;
 	FCGX_Request rq;
-	const char *listen = NULL;
-	int backlog = 1024, sock = 0;
+	const char *listen = NULL, *allow = NULL;
+	struct listener_acl acl;
+	struct listener_spec ls;
+	char err[LISTENER_ERR_MAX];
+	int backlog = 1024, sock;
 
 	app_config_init(&cfg);
-	if (parse_args(argc, argv, &cfg, &listen, &backlog) != 0)
+	if (parse_args(argc, argv, &cfg, &listen, &backlog, &allow) != 0)
 		return 2;
+	/* libfcgi reads FCGI_WEB_SERVER_ADDRS in FCGX_Init: --allow is it. */
+	if (allow != NULL && setenv("FCGI_WEB_SERVER_ADDRS", allow, 1) != 0)
+		return 1;
+	if (listener_acl_parse(
+	        &acl, getenv("FCGI_WEB_SERVER_ADDRS"), err, sizeof(err)) != 0) {
+		fprintf(stderr, "fcgilab-sync: %s\n", err);
+		return 2;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop; /* no SA_RESTART: accept() must return */
@@ -231,9 +253,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "fcgilab-sync: FCGX_Init failed\n");
 		return 1;
 	}
-	if (listen != NULL && (sock = FCGX_OpenSocket(listen, backlog)) < 0) {
-		fprintf(stderr, "fcgilab-sync: cannot listen on %s: %s\n",
-		    listen, strerror(errno));
+	ls = (struct listener_spec){listen, backlog, 0660, &acl, true};
+	if ((sock = listener_open(&ls, err, sizeof(err))) < 0) {
+		fprintf(stderr, "fcgilab-sync: cannot listen: %s\n", err);
 		return 1;
 	}
 	if (FCGX_InitRequest(&rq, sock, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {

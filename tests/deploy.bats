@@ -118,6 +118,11 @@ teardown() {
 	assert_output '{"n":10,"result":4}'
 	run curl -sS "http://127.0.0.1:$port/metrics"
 	assert_output --partial fcgilab_requests_total
+	# The lesson's mistakes would stall the whole mux: not deployed.
+	run curl -sS -w ' %{http_code}' "http://127.0.0.1:$port/wait_async_blocking?secs=5"
+	assert_output '{"detail":"Not Found"} 404'
+	run curl -sS -w ' %{http_code}' "http://127.0.0.1:$port/cpu_async_blocking?n=10"
+	assert_output '{"detail":"Not Found"} 404'
 	# /jobs to the mux, the work done by a worker on the same store
 	local id
 	id=$(curl -sS -H 'Content-Type: application/json' -d '{"task":"cpu","n":10}' \

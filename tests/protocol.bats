@@ -59,7 +59,7 @@ setup_file() {
 	SOCK=$DIR/mux.sock
 	mux_start "$SOCK" "$DIR/mux.log" --max-params 4096 --max-outq 65536 \
 		--idle-timeout 2 --max-stdin 1024 --max-reqs-per-conn 4 \
-		--max-conns 500 --max-inflight 1000
+		--max-conns 500 --max-inflight 1000 --blocking-routes
 	MUX_PID=$MUX_STARTED
 	export DIR SOCK MUX_PID
 	wait_for 5 test -S "$SOCK"

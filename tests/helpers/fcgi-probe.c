@@ -176,6 +176,8 @@ wb_get_pairs(struct wbuf *pairs, const char *path, const char *query)
 	wb_pair(pairs, "SCRIPT_NAME", path);
 	wb_pair(pairs, "QUERY_STRING", query);
 	wb_pair(pairs, "SERVER_PROTOCOL", "HTTP/1.1");
+	/* as a front end passes its HTTP client's address: a local one */
+	wb_pair(pairs, "REMOTE_ADDR", "127.0.0.1");
 }
 
 /* The PARAMS stream of GET path?query (§5.2). */

@@ -226,9 +226,26 @@ test_routing(void)
 	decide("GET", "/wait_async", "secs=1", APP_SRV_MUX, &d);
 	ok(d.action == APP_WAIT && d.how == APP_OFF_LOOP, "  the mux waits");
 	app_decision_free(&d);
-	decide("GET", "/wait_async_blocking", "secs=1", APP_SRV_MUX, &d);
+	decide("GET", "/wait_async_blocking", "secs=1",
+	    APP_SRV_MUX | APP_SRV_MISTAKES, &d);
 	ok(d.action == APP_WAIT && d.how == APP_ON_LOOP,
 	    "  /wait_async_blocking waits on the loop");
+	app_decision_free(&d);
+	decide("GET", "/wait_async_blocking", "secs=1", APP_SRV_MUX, &d);
+	ok(d.action == APP_REPLY && d.status == 404,
+	    "  /wait_async_blocking: 404 unless the mistakes are served");
+	app_decision_free(&d);
+	decide("GET", "/cpu_async_blocking", "n=1", APP_SRV_MUX, &d);
+	ok(d.action == APP_REPLY && d.status == 404,
+	    "  /cpu_async_blocking: 404 likewise");
+	app_decision_free(&d);
+	decide("GET", "/cpu_async_blocking", "n=1",
+	    APP_SRV_MUX | APP_SRV_MISTAKES, &d);
+	ok(d.action == APP_CPU && d.how == APP_ON_LOOP,
+	    "  /cpu_async_blocking: on the loop when served");
+	app_decision_free(&d);
+	decide("GET", "/wait_async_blocking/", "secs=1", APP_SRV_MUX, &d);
+	ok(d.status == 404, "  no redirect to a mistake not served");
 	app_decision_free(&d);
 
 	decide("POST", "/wait", "secs=1", APP_SRV_SYNC, &d);
@@ -251,6 +268,93 @@ test_routing(void)
 	decide("GET", "/wait/", "a=%0d%0a\r\nX: y", APP_SRV_SYNC, &d);
 	is_str(d.headers, "Location: /wait?a=%0d%0a%0D%0AX:%20y\r\n",
 	    "  raw CR/LF in a query cannot split the header");
+	app_decision_free(&d);
+}
+
+/* One decision of an operator view, asked from addr with authorization. */
+static int
+operator_status(const char *method, const char *path, const char *addr,
+    const char *authorization, const char *token, struct app_decision *d)
+{
+	struct app_config cfg;
+	struct app_request req = {
+	    method, path, NULL, NULL, addr, authorization};
+
+	app_config_init(&cfg);
+	cfg.operator_token = token;
+	if (app_decide(&cfg, APP_SRV_MUX, &req, d) != 0)
+		abort();
+	return d->status;
+}
+
+static void
+test_operator_views(void)
+{
+	static const char *const loopback[] = {
+	    "127.0.0.1", "127.9.8.7", "::1", "::ffff:127.0.0.1"};
+	static const char *const others[] = {"10.0.0.1", "192.168.1.1", "::2",
+	    "::ffff:10.0.0.1", "fe80::1", "0.0.0.0", "", "127.0.0.1 ",
+	    "localhost", "128.0.0.1", "::ffff:128.0.0.1"};
+	const char *tok = "s3cret-token-0123456789";
+	struct app_decision d;
+	size_t i;
+
+	for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+		operator_status("GET", "/metrics", loopback[i], NULL, NULL, &d);
+		ok(d.action == APP_SERVER, "GET /metrics from %s: served",
+		    loopback[i]);
+		app_decision_free(&d);
+	}
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		ok(operator_status("GET", "/jobs", others[i], NULL, NULL, &d) ==
+		        401,
+		    "GET /jobs from '%s': 401", others[i]);
+		app_decision_free(&d);
+	}
+	operator_status("GET", "/metrics", NULL, NULL, NULL, &d);
+	ok(d.status == 401, "no REMOTE_ADDR at all: 401");
+	is_str(d.body, "{\"detail\":\"Not authenticated\"}", "  its body");
+	is_str(d.headers, "WWW-Authenticate: Bearer\r\n", "  and challenge");
+	app_decision_free(&d);
+
+	operator_status("POST", "/jobs", "10.0.0.1", NULL, NULL, &d);
+	ok(d.action == APP_SERVER,
+	    "POST /jobs from afar: not an operator view");
+	app_decision_free(&d);
+	operator_status("GET", "/jobs/abc", "10.0.0.1", NULL, NULL, &d);
+	ok(d.action == APP_SERVER, "GET /jobs/ID from afar: served");
+	app_decision_free(&d);
+	operator_status("DELETE", "/metrics", "10.0.0.1", NULL, NULL, &d);
+	ok(d.status == 405, "DELETE /metrics: 405 before any 401");
+	app_decision_free(&d);
+
+	operator_status("GET", "/metrics", "10.0.0.1",
+	    "Bearer s3cret-token-0123456789", tok, &d);
+	ok(d.action == APP_SERVER, "the right bearer token: served");
+	app_decision_free(&d);
+	operator_status("GET", "/metrics", "10.0.0.1",
+	    "bearer  s3cret-token-0123456789 ", tok, &d);
+	ok(d.action == APP_SERVER, "  scheme in any case, spaces around");
+	app_decision_free(&d);
+	ok(operator_status("GET", "/metrics", "10.0.0.1",
+	       "Bearer s3cret-token-012345678", tok, &d) == 401,
+	    "  one character short: 401");
+	app_decision_free(&d);
+	ok(operator_status("GET", "/metrics", "10.0.0.1",
+	       "Bearer s3cret-token-01234567890", tok, &d) == 401,
+	    "  one character more: 401");
+	app_decision_free(&d);
+	ok(operator_status("GET", "/metrics", "10.0.0.1",
+	       "Basic s3cret-token-0123456789", tok, &d) == 401,
+	    "  another scheme: 401");
+	app_decision_free(&d);
+	ok(operator_status("GET", "/metrics", "10.0.0.1", "Bearer ", "", &d) ==
+	        401,
+	    "  an empty token configured opens nothing");
+	app_decision_free(&d);
+	ok(operator_status("GET", "/metrics", "10.0.0.1",
+	       "Bearer s3cret-token-0123456789", NULL, &d) == 401,
+	    "  no token configured: loopback only");
 	app_decision_free(&d);
 }
 
@@ -313,6 +417,7 @@ main(void)
 	test_invalid();
 	test_valid();
 	test_routing();
+	test_operator_views();
 	test_qs_num();
 	return done_testing();
 }
