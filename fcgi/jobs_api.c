@@ -141,7 +141,8 @@ request_done(struct storeq_op *op)
 		return;
 	}
 	jr->op = NULL;
-	r = jr->r; /* answering ends the request: jr is freed then */
+	r = jr->r;
+	mux_req_enter(r); /* jr lives until mux_req_leave */
 	switch (op->kind) {
 	case STOREQ_ENQUEUE:
 		answer_enqueued(jr->api, r, op);
@@ -156,6 +157,7 @@ request_done(struct storeq_op *op)
 	case STOREQ_STATS:
 		break;
 	}
+	mux_req_leave(r);
 	storeq_op_free(op);
 }
 

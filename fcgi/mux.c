@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cpuwork.h"
 #include "ev.h"
 #include "fcgi_codec.h"
 #include "listener.h"
@@ -85,31 +84,24 @@ static const char *const var_names[V__MAX] = {
 
 struct mux_req;
 
-/* The offload job of a /cpu_async request. It is its own allocation so
- * that a request whose client went away can be freed at once while a
- * thread still counts: the job is then detached (req = NULL) and freed
- * by its done() callback (offload.h, "Cancelling"). */
-struct cpu_task {
-	struct offload_job job;
-	struct mux_req *req; /* NULL once detached */
-	long long n;
-	unsigned long result;
-};
-
 struct mux_req {
 	struct mux_req *next;
-	struct conn *conn;
+	struct conn *conn; /* valid until the end of the loop turn it ended */
+	struct mux *mux;
 	enum req_state state;
 	uint16_t id;
 	bool keep_conn;
 	bool counted;       /* in metrics' in_flight */
 	bool answered;      /* its answer is complete */
 	bool want_writable; /* a module waits for the queue to drain */
+	bool detached;      /* ended: off its connection, awaiting release */
+	unsigned hooks;     /* module hooks running on it (THE RULE) */
 	const struct mux_route_ops *ops; /* a module's route, or NULL */
 	void *mod_data;                  /* the module's state */
-	struct tmr_node timer;
-	struct cpu_task *task;
-	uint8_t *params; /* PARAMS stream while gathering, then freed */
+	struct tmr_node timer;           /* mux_req_after() */
+	void (*timer_fn)(struct mux_req *r);
+	struct mux_work *work; /* in the thread pool (mux_req_offload) */
+	uint8_t *params;       /* PARAMS stream while gathering, then freed */
 	size_t params_len, params_cap;
 	char *vars_block; /* one allocation holding the kept variables */
 	const char *var[V__MAX];
@@ -297,16 +289,18 @@ req_find(const struct conn *c, uint16_t id)
 	return NULL;
 }
 
+/* The request's work left the pool, or never will run: it is dropped. */
 static void
-cpu_task_release(struct mux *m, struct cpu_task *t)
+work_release(struct mux *m, struct mux_work *w)
 {
-	switch (offload_cancel(m->pool, &t->job)) {
+	switch (offload_cancel(m->pool, &w->job)) {
 	case OFFLOAD_CANCEL_IDLE:
 	case OFFLOAD_CANCEL_REMOVED:
-		free(t);
+		w->req = NULL;
+		w->drop(w);
 		break;
-	case OFFLOAD_CANCEL_DETACHED: /* done(CANCELLED) frees it */
-		t->req = NULL;
+	case OFFLOAD_CANCEL_DETACHED: /* work_done drops it */
+		w->req = NULL;
 		break;
 	}
 }
@@ -323,16 +317,46 @@ conn_resume_body(struct conn *c)
 		ev_mod(loop, c->fd, ev_mask(loop, c->fd) | EV_READ);
 }
 
-/* The one place a request is freed: its timer, its job, its buffers. */
+/* The one place a request is freed: after its end(), once no hook of its
+ * module runs (mux_route.h, THE RULE). */
 static void
-req_free(struct mux_req *r)
+req_release(struct mux_req *r)
 {
-	struct conn *c = r->conn;
-	struct mux *m = c->mux;
-	struct mux_req **pp;
-
 	if (r->ops != NULL && r->ops->end != NULL)
 		r->ops->end(r, r->answered);
+	free(r->params);
+	free(r->vars_block);
+	app_decision_free(&r->d);
+	free(r);
+}
+
+static void
+req_hold(struct mux_req *r)
+{
+	r->hooks++;
+}
+
+static void
+req_unhold(struct mux_req *r)
+{
+	if (--r->hooks == 0 && r->detached)
+		req_release(r);
+}
+
+/* The one place a request ends: off its connection at once, with its
+ * timer, its pool work and its counts; released now or when the last of
+ * its module's hooks returns. */
+static void
+req_detach(struct mux_req *r)
+{
+	struct conn *c = r->conn;
+	struct mux *m = r->mux;
+	struct mux_req **pp;
+
+	if (r->detached)
+		return;
+	r->detached = true;
+	r->want_writable = false;
 	if (c->paused_by == r)
 		conn_resume_body(c);
 	for (pp = &c->reqs; *pp != NULL; pp = &(*pp)->next)
@@ -340,10 +364,12 @@ req_free(struct mux_req *r)
 			*pp = r->next;
 			break;
 		}
+	r->next = NULL;
 	c->nreqs--;
 	tmr_cancel(ev_timers(m->loop), &r->timer);
-	if (r->task != NULL)
-		cpu_task_release(m, r->task);
+	if (r->work != NULL)
+		work_release(m, r->work);
+	r->work = NULL;
 	if (r->state == RS_RUNNING)
 		c->nrunning--;
 	/* Nothing running: idle from now on, whether this request ran or
@@ -352,10 +378,9 @@ req_free(struct mux_req *r)
 		tmr_fifo_touch(&m->idle, &c->idle, ev_now(m->loop));
 	if (r->counted) /* never answered: its client went away */
 		metrics_request_end(&m->metrics, r->d.route, 0, 0);
-	free(r->params);
-	free(r->vars_block);
-	app_decision_free(&r->d);
-	free(r);
+	r->counted = false;
+	if (r->hooks == 0)
+		req_release(r);
 }
 
 /* §5.1: a request without FCGI_KEEP_CONN asks us to close the connection
@@ -386,7 +411,7 @@ req_finish(struct mux_req *r)
 		r->state = RS_DRAINING;
 		return;
 	}
-	req_free(r);
+	req_detach(r);
 	conn_close_if_done(c, close_after);
 }
 
@@ -415,6 +440,8 @@ req_respond(struct mux_req *r, int status, const char *headers,
 	size_t hlen, alen;
 	uint8_t *answer;
 
+	if (r->detached || r->answered)
+		return false;
 	hlen = app_cgi_head(head, sizeof(head), status, ctype, len, headers);
 	answer =
 	    hlen ? encode_answer(r->id, head, hlen, body, len, &alen) : NULL;
@@ -456,128 +483,95 @@ req_respond_detail(
 	return req_respond_json(r, status, headers, body, len);
 }
 
-/* --- the work, done without blocking (and, on purpose, with) ------------ */
-
-static void
-wait_fired(struct tmr_node *node, uint64_t now, void *ctx)
-{
-	struct mux_req *r = container_of(node, struct mux_req, timer);
-	size_t len;
-	char *body;
-
-	(void)now;
-	(void)ctx;
-	body = app_wait_body(r->d.secs, &len);
-	req_respond_json(r, 200, NULL, body, len);
-}
-
-static void
-cpu_work(struct offload_job *job)
-{
-	struct cpu_task *t = container_of(job, struct cpu_task, job);
-
-	t->result = cpu_count_primes((unsigned long)t->n);
-}
-
-static void
-cpu_done(struct offload_job *job, enum offload_status status)
-{
-	struct cpu_task *t = container_of(job, struct cpu_task, job);
-	struct mux_req *r = t->req;
-	size_t len;
-	char *body;
-
-	if (r == NULL || status != OFFLOAD_DONE) {
-		if (r != NULL) {
-			r->task = NULL;
-			req_respond_detail(
-			    r, 503, RETRY_AFTER, "Service Unavailable");
-		}
-		free(t);
-		return;
-	}
-	r->task = NULL;
-	body = app_cpu_body(t->n, t->result, &len);
-	free(t);
-	req_respond_json(r, 200, NULL, body, len);
-}
-
-/* Block the whole process for secs: the mistake /wait_async_blocking
- * shows. Every other request of this mux waits with it. */
-static void
-sleep_on_loop(double secs)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)secs;
-	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
+/* --- work that comes back later (mux_route.h) ---------------------------- */
 
 static void
 req_running(struct mux_req *r)
 {
 	struct conn *c = r->conn;
 
+	if (r->state == RS_RUNNING)
+		return;
 	r->state = RS_RUNNING;
 	if (c->nrunning++ == 0)
 		tmr_fifo_remove(&c->mux->idle, &c->idle);
 }
 
 static void
-dispatch_wait(struct mux_req *r)
+req_timer_fired(struct tmr_node *node, uint64_t now, void *ctx)
 {
-	struct mux *m = r->conn->mux;
-	uint64_t ms;
-	size_t len;
-	char *body;
+	struct mux_req *r = container_of(node, struct mux_req, timer);
 
-	if (r->d.how == APP_ON_LOOP) {
-		sleep_on_loop(r->d.secs);
-		ev_update_now(m->loop);
-		body = app_wait_body(r->d.secs, &len);
-		req_respond_json(r, 200, NULL, body, len);
-		return;
-	}
-	ms = (uint64_t)(r->d.secs * 1000.0 + 0.5);
-	tmr_node_init(&r->timer, wait_fired);
-	if (ev_timer_after(m->loop, &r->timer, ms) != TMR_OK) {
-		req_respond_detail(r, 503, RETRY_AFTER, "Service Unavailable");
-		return;
-	}
+	(void)now;
+	(void)ctx;
+	req_hold(r);
+	r->timer_fn(r);
+	req_unhold(r);
+}
+
+bool
+mux_req_after(struct mux_req *r, uint64_t ms, void (*fn)(struct mux_req *r))
+{
+	if (r->detached)
+		return false;
+	tmr_cancel(ev_timers(r->mux->loop), &r->timer);
+	r->timer_fn = fn;
+	if (ev_timer_after(r->mux->loop, &r->timer, ms) != TMR_OK)
+		return false;
 	req_running(r);
+	return true;
 }
 
 static void
-dispatch_cpu(struct mux_req *r)
+work_run(struct offload_job *job)
 {
-	struct mux *m = r->conn->mux;
-	struct cpu_task *t;
-	size_t len;
-	char *body;
+	struct mux_work *w = container_of(job, struct mux_work, job);
 
-	if (r->d.how == APP_ON_LOOP) {
-		body = app_cpu_body(
-		    r->d.n, cpu_count_primes((unsigned long)r->d.n), &len);
-		ev_update_now(m->loop);
-		req_respond_json(r, 200, NULL, body, len);
-		return;
+	w->work(w);
+}
+
+static void
+work_done(struct offload_job *job, enum offload_status status)
+{
+	struct mux_work *w = container_of(job, struct mux_work, job);
+	struct mux_req *r = w->req;
+
+	if (r != NULL) { /* else its request ended meanwhile */
+		r->work = NULL;
+		w->req = NULL;
+		req_hold(r);
+		w->done(r, w, status == OFFLOAD_DONE);
+		req_unhold(r);
 	}
-	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		req_respond_detail(r, 500, NULL, "Internal Server Error");
-		return;
+	w->drop(w);
+}
+
+bool
+mux_req_offload(struct mux_req *r, struct mux_work *w)
+{
+	if (r->detached || r->work != NULL)
+		return false;
+	offload_job_init(&w->job, work_run, work_done);
+	w->req = r;
+	if (offload_submit(r->mux->pool, &w->job) != OFFLOAD_OK) {
+		w->req = NULL;
+		return false;
 	}
-	offload_job_init(&t->job, cpu_work, cpu_done);
-	t->req = r;
-	t->n = r->d.n;
-	if (offload_submit(m->pool, &t->job) != OFFLOAD_OK) {
-		free(t); /* the queue is full: the pool is the limit */
-		req_respond_detail(r, 503, RETRY_AFTER, "Service Unavailable");
-		return;
-	}
-	r->task = t;
+	r->work = w;
 	req_running(r);
+	return true;
+}
+
+void
+mux_req_enter(struct mux_req *r)
+{
+	req_hold(r);
+}
+
+void
+mux_req_leave(struct mux_req *r)
+{
+	req_unhold(r);
 }
 
 /* /metrics text plus what the route modules add; text is taken over. */
@@ -632,11 +626,12 @@ dispatch_server(struct mux_req *r)
 	free(text);
 }
 
-/* STDIN is complete: do what the app decided. */
+/* STDIN is complete: answer what the app decided, or the server's own
+ * view. (Everything else the mux serves is a route module's.) */
 static void
 dispatch(struct mux_req *r)
 {
-	struct mux *m = r->conn->mux;
+	struct mux *m = r->mux;
 
 	if (r->d.action == APP_REPLY) {
 		req_respond(r, r->d.status, r->d.headers, "application/json",
@@ -650,12 +645,7 @@ dispatch(struct mux_req *r)
 		req_respond_detail(r, 503, RETRY_AFTER, "Service Unavailable");
 		return;
 	}
-	if (r->d.action == APP_SERVER)
-		dispatch_server(r);
-	else if (r->d.action == APP_WAIT)
-		dispatch_wait(r);
-	else
-		dispatch_cpu(r);
+	dispatch_server(r);
 }
 
 /* --- reading records ----------------------------------------------------- */
@@ -737,7 +727,7 @@ on_params_end(struct conn *c, struct mux_req *r)
 		req_respond_detail(r, 500, NULL, "Internal Server Error");
 		return;
 	}
-	if (r->d.action != APP_SERVER || m->routes[r->d.route].ops == NULL)
+	if (r->d.action == APP_REPLY || m->routes[r->d.route].ops == NULL)
 		return; /* answered when STDIN ends (dispatch) */
 	/* A module's route: it sees the body as it comes. */
 	if (m->draining || m->metrics.in_flight > m->cfg.max_inflight) {
@@ -747,7 +737,11 @@ on_params_end(struct conn *c, struct mux_req *r)
 		return;
 	}
 	r->ops = m->routes[r->d.route].ops;
-	r->ops->start(r);
+	if (r->ops->start != NULL) {
+		req_hold(r);
+		r->ops->start(r);
+		req_unhold(r);
+	}
 }
 
 static bool
@@ -782,7 +776,7 @@ on_begin(struct conn *c, const struct fcgi_event *ev)
 	struct mux_req *r = req_find(c, ev->request_id);
 
 	if (r != NULL && r->state == RS_DRAINING) {
-		req_free(r); /* answered, so inactive (§3.3): begun anew */
+		req_detach(r); /* answered, so inactive (§3.3): begun anew */
 	} else if (r != NULL) {
 		protocol_error(c, "BEGIN_REQUEST for an active request id");
 		return;
@@ -801,10 +795,11 @@ on_begin(struct conn *c, const struct fcgi_event *ev)
 		return;
 	}
 	r->conn = c;
+	r->mux = c->mux;
 	r->id = ev->request_id;
 	r->keep_conn = ev->flags & FCGI_KEEP_CONN;
 	r->state = RS_PARAMS;
-	tmr_node_init(&r->timer, wait_fired);
+	tmr_node_init(&r->timer, req_timer_fired);
 	r->next = c->reqs;
 	c->reqs = r;
 	c->nreqs++;
@@ -822,8 +817,11 @@ on_stdin(struct conn *c, struct mux_req *r, const struct fcgi_event *ev)
 	}
 	if (ev->type == FCGI_EV_STDIN_END && r->ops != NULL) {
 		req_running(r);
-		if (r->ops->body_end != NULL)
+		if (r->ops->body_end != NULL) {
+			req_hold(r);
 			r->ops->body_end(r);
+			req_unhold(r);
+		}
 		return;
 	}
 	if (ev->type == FCGI_EV_STDIN_END) {
@@ -836,9 +834,11 @@ on_stdin(struct conn *c, struct mux_req *r, const struct fcgi_event *ev)
 	r->stdin_len += ev->data.len;
 	if (tmr_fifo_queued(&c->idle)) /* uploading is activity */
 		tmr_fifo_touch(&m->idle, &c->idle, ev_now(m->loop));
-	if (r->ops != NULL) { /* the module bounds its own body */
-		if (r->ops->body != NULL)
-			r->ops->body(r, ev->data.ptr, ev->data.len);
+	if (r->ops != NULL && r->ops->body != NULL) {
+		/* the module bounds its own body */
+		req_hold(r);
+		r->ops->body(r, ev->data.ptr, ev->data.len);
+		req_unhold(r);
 		return;
 	}
 	if (r->stdin_len > m->cfg.max_stdin)
@@ -885,9 +885,9 @@ on_abort(struct conn *c, struct mux_req *r)
 	bool close_after = !r->keep_conn || c->mux->draining;
 
 	/* §5.4: the application answers with END_REQUEST. The request's
-	 * client is gone: free it now (req_free counts it as aborted). That
-	 * answers it: without FCGI_KEEP_CONN the connection goes too. */
-	req_free(r);
+	 * client is gone: end it now (req_detach counts it as aborted).
+	 * That answers it: without FCGI_KEEP_CONN the connection goes too. */
+	req_detach(r);
 	send_end_request(c, id, FCGI_REQUEST_COMPLETE);
 	conn_close_if_done(c, close_after);
 }
@@ -1024,7 +1024,9 @@ conn_call_writable(struct conn *c)
 		if (!r->want_writable || outq_len(&c->out) >= MUX_LOW_WATER)
 			continue;
 		r->want_writable = false;
+		req_hold(r);
 		r->ops->writable(r);
+		req_unhold(r);
 	}
 }
 
@@ -1091,7 +1093,7 @@ conn_close(struct conn *c)
 	if (c->state == CS_CLOSED)
 		return;
 	while (c->reqs != NULL)
-		req_free(c->reqs);
+		req_detach(c->reqs);
 	if (m->cfg.verbose)
 		mux_log(c, "closed");
 	c->state = CS_CLOSED;
@@ -1326,7 +1328,7 @@ mux_req_decision(const struct mux_req *r)
 void *
 mux_req_ctx(const struct mux_req *r)
 {
-	return r->conn->mux->routes[r->d.route].ctx;
+	return r->mux->routes[r->d.route].ctx;
 }
 
 void *
@@ -1344,7 +1346,7 @@ mux_req_set_data(struct mux_req *r, void *data)
 struct mux *
 mux_req_mux(const struct mux_req *r)
 {
-	return r->conn->mux;
+	return r->mux;
 }
 
 uint64_t
@@ -1405,6 +1407,8 @@ mux_req_stream_begin(
 	char head[APP_HEAD_MAX];
 	size_t hlen;
 
+	if (r->detached || r->answered)
+		return false;
 	hlen = app_cgi_head(
 	    head, sizeof(head), status, ctype, APP_NO_LENGTH, headers);
 	if (hlen == 0) {
@@ -1418,6 +1422,8 @@ mux_req_stream_begin(
 bool
 mux_req_stream_write(struct mux_req *r, const void *p, size_t n)
 {
+	if (r->detached || r->answered)
+		return false;
 	return send_stdout(r, p, n);
 }
 
@@ -1427,6 +1433,8 @@ mux_req_stream_end(struct mux_req *r)
 	uint8_t tail[FCGI_HEADER_LEN + FCGI_END_REQUEST_LEN];
 	size_t n;
 
+	if (r->detached || r->answered)
+		return false;
 	n = fcgi_encode_stream_end(tail, sizeof(tail), FCGI_STDOUT, r->id);
 	n += fcgi_encode_end_request(
 	    tail + n, sizeof(tail) - n, r->id, 0, FCGI_REQUEST_COMPLETE);
@@ -1441,14 +1449,18 @@ mux_req_stream_end(struct mux_req *r)
 size_t
 mux_req_backlog(const struct mux_req *r)
 {
+	if (r->detached || r->answered)
+		return SIZE_MAX; /* no room: nobody to write to */
 	return outq_len(&r->conn->out);
 }
 
 void
 mux_req_wait_writable(struct mux_req *r)
 {
-	struct ev_loop *loop = r->conn->mux->loop;
+	struct ev_loop *loop = r->mux->loop;
 
+	if (r->detached || r->answered)
+		return;
 	r->want_writable = true;
 	/* Level-triggered: an idle socket reports writable at once, and
 	 * conn_write hands the room to the module. */
@@ -1463,7 +1475,7 @@ mux_req_pause_body(struct mux_req *r, bool pause)
 	struct conn *c = r->conn;
 	struct ev_loop *loop = c->mux->loop;
 
-	if (c->state != CS_OPEN)
+	if (r->detached || c->state != CS_OPEN)
 		return;
 	if (pause && c->paused_by == NULL) {
 		c->paused_by = r;

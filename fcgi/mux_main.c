@@ -34,6 +34,7 @@
 #include "jobs.h"
 #include "jobs_api.h"
 #include "listener.h"
+#include "mod_lesson.h"
 #include "mux.h"
 #include "num.h"
 #include "offload.h"
@@ -391,6 +392,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "fcgilab-mux: %s\n", strerror(errno));
 		goto out;
 	}
+	mod_lesson_register(m);
 	if (o.queue != NULL) {
 		jobs_tasks_init(&tasks, &cfg.app);
 		stats_task_add(

@@ -1,36 +1,48 @@
 /*
- * mux_route — how route modules (jobs, payloads) plug into the mux.
+ * mux_route — how route modules plug into the mux.
  *
  * A module registers a struct mux_route_ops for an app route it serves
- * (app.h: APP_R_JOBS, APP_R_EXPORT_CSV, …). The mux then drives each of
- * that route's requests through the hooks, on the loop thread:
+ * (app.h: APP_R_WAIT_ASYNC, APP_R_JOBS, APP_R_EXPORT_CSV, …). The mux then
+ * drives each of that route's requests through the hooks, on the loop
+ * thread:
  *
  *   start(r)        PARAMS are complete and the app routed the request
- *                   here (method checked). Validate the query, set up
- *                   state (mux_req_set_data), maybe answer at once.
+ *                   here (method checked, query of the lesson's routes
+ *                   validated). Set up state (mux_req_set_data), maybe
+ *                   answer at once.
  *   body(r, p, n)   a piece of the request body (FastCGI STDIN), in order.
- *                   No size limit is applied for module routes: enforce
- *                   your own (answer 413) and pause with
- *                   mux_req_pause_body() while you cannot take more.
+ *                   A module with a body hook bounds the body itself
+ *                   (answer 413) and pauses with mux_req_pause_body()
+ *                   while it cannot take more. Without one, the mux
+ *                   answers 413 past --max-stdin and discards the body.
  *   body_end(r)     the body is complete (possibly empty).
  *   writable(r)     after mux_req_wait_writable(): the connection's output
  *                   queue has drained below MUX_LOW_WATER; produce more.
- *   end(r, answered) exactly once, when the request goes: answered, or
- *                   not (its client went away, a protocol error, the
- *                   shutdown's grace ran out). Free the module's state
- *                   here; a module with work in another thread must
- *                   detach it (the thread must not touch r afterwards).
+ *   end(r, answered) exactly once, last: the request is released. Free
+ *                   the module's state here.
+ *
+ * THE RULE (one lifecycle for every request): a request that ends —
+ * answered, or gone with its client, a protocol error, the shutdown's
+ * grace — is detached from its connection at once, but released (end(),
+ * then freed) only when no hook of its module is running on it. So
+ * inside a hook, r and the module's data stay valid until the hook
+ * returns, whatever the calls in it did; after the request ended, the
+ * mux_req_* calls on it do nothing and say so (false, or no room).
+ * Work that comes back to a request from elsewhere runs as a hook too:
+ * mux_req_after()'s timer, mux_req_offload()'s completion, and any other
+ * completion a module brackets with mux_req_enter() / mux_req_leave()
+ * (a store thread's answer, say).
  *
  * Contract:
  *  - A request is answered exactly once: mux_req_respond*() or
- *    mux_req_stream_begin() ... mux_req_stream_end(). After respond or
- *    stream_end, r may be gone (end() has run): do not touch it again.
- *    A request answered before its body is complete has the rest of its
- *    body read and discarded by the mux (no more body() calls).
- *  - Hooks may be NULL when a module does not need them (except start).
+ *    mux_req_stream_begin() ... mux_req_stream_end(). A request answered
+ *    before its body is complete has the rest of its body read and
+ *    discarded by the mux (no more body() calls).
+ *  - Hooks may be NULL when a module does not need them.
  *  - All of this is for the loop thread only.
- *  - Return convention: bool "still alive" where noted; false means the
- *    connection failed under the call (the request is gone, end() ran).
+ *  - Return convention: bool "still going": false means the request has
+ *    ended (its answer is out, or there is nobody left to answer); a
+ *    module may use it to stop producing, and need do nothing else.
  */
 #ifndef FCGILAB_MUX_ROUTE_H
 #define FCGILAB_MUX_ROUTE_H
@@ -40,6 +52,7 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "offload.h"
 
 struct mux;
 struct mux_req;
@@ -57,6 +70,8 @@ struct mux_route_ops {
 	void (*writable)(struct mux_req *r);
 	void (*end)(struct mux_req *r, bool answered);
 };
+
+struct mux_work;
 
 /* Serve route with ops; ctx is handed back by mux_req_ctx(). */
 void mux_route_register(struct mux *m, enum app_route route,
@@ -113,5 +128,37 @@ void mux_req_wait_writable(struct mux_req *r);
 
 /* Stop (true) or resume (false) reading the request's body. */
 void mux_req_pause_body(struct mux_req *r, bool pause);
+
+/* --- work that comes back later ----------------------------------------- */
+
+/* Run fn(r) as a hook of r after ms milliseconds of the loop's clock,
+ * unless r ends first (the timer is then cancelled). One timer per
+ * request; arming it again moves it. false: the timer heap is full. */
+bool mux_req_after(
+    struct mux_req *r, uint64_t ms, void (*fn)(struct mux_req *r));
+
+/* Work for the mux's thread pool on behalf of a request. The module
+ * embeds it in memory of its own and fills in the functions:
+ *   work(w)      on a pool thread: only w and what w owns, never r;
+ *   done(r, w, ok)  on the loop, as a hook of r, when work() is over (ok)
+ *                or the pool shut down before it ran (!ok);
+ *   drop(w)      frees w, exactly once: after done(), or when r ended
+ *                first (at once if work() had not started, else when the
+ *                thread is done with w).  */
+struct mux_work {
+	struct offload_job job; /* the pool's */
+	struct mux_req *req;    /* the mux's: NULL once r ended */
+	void (*work)(struct mux_work *w);
+	void (*done)(struct mux_req *r, struct mux_work *w, bool ok);
+	void (*drop)(struct mux_work *w);
+};
+
+/* Hand w to the pool for r (one at a time per request). false: the
+ * pool's queue is full (answer 503), or r has ended; w stays yours. */
+bool mux_req_offload(struct mux_req *r, struct mux_work *w);
+
+/* Bracket a completion that reaches r from elsewhere (see THE RULE). */
+void mux_req_enter(struct mux_req *r);
+void mux_req_leave(struct mux_req *r);
 
 #endif

@@ -38,7 +38,6 @@ struct export
 	struct mux_req *r;
 	enum export_state state;
 	bool ndjson, gzip;
-	bool busy, gone; /* inside produce(); the request ended meanwhile */
 	uint64_t next, rows;
 	struct gz z;
 	size_t len;
@@ -165,8 +164,9 @@ export_finish(struct export *ex)
 	return mux_req_stream_end(ex->r);
 }
 
-/* One turn's worth of rows. false: the request went meanwhile (don't
- * touch ex->r); after the last row, the request is answered. */
+/* One turn's worth of rows, until the budget is spent, the queue is
+ * full, or all are out (then the request is answered). false: the
+ * request ended meanwhile; stop. */
 static bool
 produce_turn(struct export *ex)
 {
@@ -205,19 +205,6 @@ produce_turn(struct export *ex)
 	return true;
 }
 
-/* Produce until the turn's budget is spent, the queue is full, or done.
- * The request may end inside (answered, or its connection failed): its
- * end() then only marks ex, which is freed here on the way out. */
-static void
-produce(struct export *ex)
-{
-	ex->busy = true;
-	(void)produce_turn(ex);
-	ex->busy = false;
-	if (ex->gone)
-		export_free(ex);
-}
-
 static void
 export_start(struct mux_req *r, bool ndjson)
 {
@@ -254,7 +241,7 @@ export_start(struct mux_req *r, bool ndjson)
 	}
 	mux_req_set_data(r, ex);
 	pl->exports++;
-	produce(ex);
+	produce_turn(ex);
 }
 
 static void
@@ -273,7 +260,7 @@ on_export_writable(struct mux_req *r)
 		return;
 	}
 	ex->state = EX_ROWS;
-	produce(ex);
+	produce_turn(ex);
 }
 
 static void
@@ -282,11 +269,7 @@ on_export_end(struct mux_req *r, bool answered)
 	struct export *ex = mux_req_data(r);
 
 	(void)answered;
-	if (ex == NULL)
-		return;
-	if (ex->busy)
-		ex->gone = true; /* produce() frees it on its way out */
-	else
+	if (ex != NULL)
 		export_free(ex);
 }
 

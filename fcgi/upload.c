@@ -53,7 +53,6 @@ struct upreq {
 	struct mux_req *r;
 	enum up_state state;
 	bool multipart, process;
-	bool busy, gone;         /* inside a body hook; ended meanwhile */
 	bool in_file, have_file; /* in the "file" part; seen it */
 	int fd;                  /* the part file while receiving, or -1 */
 	char id[JOBS_ID_LEN + 1];
@@ -167,19 +166,23 @@ static void
 enqueued(void *arg, enum jobstore_result res, const char *id)
 {
 	struct upreq *ur = arg;
+	struct mux_req *r = ur->r;
 	char headers[64];
 
 	ur->ticket = NULL;
+	mux_req_enter(r); /* ur lives until mux_req_leave */
 	if (res != JOBSTORE_OK) {
 		ur->state = UP_OVER;
 		mux_req_respond_detail(
-		    ur->r, 503, "Retry-After: 1\r\n", "Service Unavailable");
-		return;
+		    r, 503, "Retry-After: 1\r\n", "Service Unavailable");
+	} else {
+		snprintf(
+		    headers, sizeof(headers), "Location: /jobs/%s\r\n", id);
+		respond_json(ur, 202, headers,
+		    json_pack("{s:s,s:s,s:o}", "id", id, "status", "queued",
+		        "upload", upload_json(ur)));
 	}
-	snprintf(headers, sizeof(headers), "Location: /jobs/%s\r\n", id);
-	respond_json(ur, 202, headers,
-	    json_pack("{s:s,s:s,s:o}", "id", id, "status", "queued", "upload",
-	        upload_json(ur)));
+	mux_req_leave(r);
 }
 
 /* Stored: answer 201, or enqueue its stats job first. */
@@ -259,12 +262,27 @@ fin_discard(struct fin_job *f)
 	free(f);
 }
 
+static void fin_settle(
+    struct fin_job *f, struct upreq *ur, enum offload_status status);
+
+/* The pool is done with f (loop thread). */
 static void
 fin_done(struct offload_job *job, enum offload_status status)
 {
 	struct fin_job *f = (struct fin_job *)job;
 	struct upreq *ur = f->owner;
+	struct mux_req *r = ur != NULL ? ur->r : NULL;
 
+	if (r != NULL)
+		mux_req_enter(r); /* ur lives until mux_req_leave */
+	fin_settle(f, ur, status);
+	if (r != NULL)
+		mux_req_leave(r);
+}
+
+static void
+fin_settle(struct fin_job *f, struct upreq *ur, enum offload_status status)
+{
 	if (status == OFFLOAD_ABORTED) {
 		if (ur != NULL)
 			ur->fin = NULL;
@@ -586,7 +604,6 @@ on_body(struct mux_req *r, const uint8_t *p, size_t n)
 
 	if (ur == NULL || ur->state != UP_RECEIVING)
 		return;
-	ur->busy = true;
 	if (!ur->multipart) {
 		(void)file_data(ur, p, n);
 	} else if ((res = mp_feed(ur->mp, p, n, &mp_cb, ur)) != MP_OK &&
@@ -596,9 +613,6 @@ on_body(struct mux_req *r, const uint8_t *p, size_t n)
 		else
 			fail(ur, 400, PARSE_ERROR);
 	}
-	ur->busy = false;
-	if (ur->gone)
-		upreq_free(ur);
 }
 
 static void
@@ -629,11 +643,7 @@ on_end(struct mux_req *r, bool answered)
 	struct upreq *ur = mux_req_data(r);
 
 	(void)answered;
-	if (ur == NULL)
-		return;
-	if (ur->busy)
-		ur->gone = true; /* on_body frees it on its way out */
-	else
+	if (ur != NULL)
 		upreq_free(ur);
 }
 

@@ -1,0 +1,148 @@
+/* mod_lesson — the lesson's async routes; contract in mod_lesson.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "app.h"
+#include "cpuwork.h"
+#include "ev.h"
+#include "mod_lesson.h"
+#include "mux_route.h"
+
+#define RETRY_AFTER "Retry-After: 1\r\n"
+
+static void
+answer_wait(struct mux_req *r)
+{
+	size_t len;
+	char *body = app_wait_body(mux_req_decision(r)->secs, &len);
+
+	mux_req_respond_json(r, 200, NULL, body, len);
+}
+
+static void
+answer_cpu(struct mux_req *r, unsigned long primes)
+{
+	size_t len;
+	char *body = app_cpu_body(mux_req_decision(r)->n, primes, &len);
+
+	mux_req_respond_json(r, 200, NULL, body, len);
+}
+
+/* --- waiting -------------------------------------------------------------- */
+
+/* /wait_async: arm a timer and return to the loop at once. */
+static void
+wait_async(struct mux_req *r)
+{
+	double secs = mux_req_decision(r)->secs;
+
+	if (!mux_req_after(r, (uint64_t)(secs * 1000.0 + 0.5), answer_wait))
+		mux_req_respond_detail(
+		    r, 503, RETRY_AFTER, "Service Unavailable");
+}
+
+/* /wait_async_blocking, the mistake: the whole process sleeps, and every
+ * other request of this mux waits with it. */
+static void
+wait_async_blocking(struct mux_req *r)
+{
+	double secs = mux_req_decision(r)->secs;
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+	ev_update_now(mux_loop(mux_req_mux(r)));
+	answer_wait(r);
+}
+
+/* --- counting ------------------------------------------------------------- */
+
+struct count {
+	struct mux_work w; /* first: the pool's view of it */
+	long long n;
+	unsigned long primes;
+};
+
+static void
+count_run(struct mux_work *w)
+{
+	struct count *c = (struct count *)w;
+
+	c->primes = cpu_count_primes((unsigned long)c->n);
+}
+
+static void
+count_done(struct mux_req *r, struct mux_work *w, bool ok)
+{
+	if (ok)
+		answer_cpu(r, ((struct count *)w)->primes);
+	else /* the pool shut down first */
+		mux_req_respond_detail(
+		    r, 503, RETRY_AFTER, "Service Unavailable");
+}
+
+static void
+count_drop(struct mux_work *w)
+{
+	free(w);
+}
+
+/* /cpu_async: the work goes to a pool thread; the loop stays free. */
+static void
+cpu_async(struct mux_req *r)
+{
+	struct count *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		mux_req_respond_detail(r, 500, NULL, "Internal Server Error");
+		return;
+	}
+	c->w.work = count_run;
+	c->w.done = count_done;
+	c->w.drop = count_drop;
+	c->n = mux_req_decision(r)->n;
+	if (!mux_req_offload(r, &c->w)) { /* the pool is the limit */
+		free(c);
+		mux_req_respond_detail(
+		    r, 503, RETRY_AFTER, "Service Unavailable");
+	}
+}
+
+/* /cpu_async_blocking, the mistake: the loop counts, nobody else is
+ * served meanwhile. */
+static void
+cpu_async_blocking(struct mux_req *r)
+{
+	unsigned long primes;
+
+	primes = cpu_count_primes((unsigned long)mux_req_decision(r)->n);
+	ev_update_now(mux_loop(mux_req_mux(r)));
+	answer_cpu(r, primes);
+}
+
+/* --- the routes ----------------------------------------------------------- */
+
+/* The work starts once the (empty) body is in, as for every GET route:
+ * a body over --max-stdin is a 413 first. */
+static const struct mux_route_ops wait_ops = {.body_end = wait_async};
+static const struct mux_route_ops wait_blocking_ops = {
+    .body_end = wait_async_blocking};
+static const struct mux_route_ops cpu_ops = {.body_end = cpu_async};
+static const struct mux_route_ops cpu_blocking_ops = {
+    .body_end = cpu_async_blocking};
+
+void
+mod_lesson_register(struct mux *m)
+{
+	mux_route_register(m, APP_R_WAIT_ASYNC, &wait_ops, NULL);
+	mux_route_register(
+	    m, APP_R_WAIT_ASYNC_BLOCKING, &wait_blocking_ops, NULL);
+	mux_route_register(m, APP_R_CPU_ASYNC, &cpu_ops, NULL);
+	mux_route_register(
+	    m, APP_R_CPU_ASYNC_BLOCKING, &cpu_blocking_ops, NULL);
+}
