@@ -206,6 +206,10 @@ metrics_render(const struct metrics *m, size_t *lenp)
 	metric(&t, "fcgilab_protocol_errors_total", "counter",
 	    "Connections closed for malformed FastCGI input.",
 	    m->protocol_errors);
+	metric(&t, "fcgilab_connections_stalled_total", "counter",
+	    "Connections dropped because their output did not move for "
+	    "--stall-timeout.",
+	    m->stalled);
 	if (t.failed) {
 		free(t.buf);
 		return NULL;

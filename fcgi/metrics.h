@@ -34,6 +34,7 @@ struct metrics {
 	uint64_t protocol_errors; /* connections closed for malformed input */
 	uint64_t aborted;         /* requests whose client went away */
 	uint64_t overloaded;      /* requests refused with 503 at the limit */
+	uint64_t stalled; /* connections dropped: output stalled too long */
 	uint64_t responses[APP_R__MAX][METRICS_NSTATUS + 1];
 	uint64_t buckets[METRICS_NBUCKETS + 1]; /* not cumulative */
 	double latency_sum;

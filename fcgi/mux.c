@@ -101,7 +101,11 @@ struct mux_req {
 	struct tmr_node timer;           /* mux_req_after() */
 	void (*timer_fn)(struct mux_req *r);
 	struct mux_work *work; /* in the thread pool (mux_req_offload) */
-	uint8_t *params;       /* PARAMS stream while gathering, then freed */
+	/* A complete answer larger than the room in the output queue: its
+	 * head and body, fed in STDOUT records as the queue drains. */
+	uint8_t *feed;
+	size_t feed_len, feed_off;
+	uint8_t *params; /* PARAMS stream while gathering, then freed */
 	size_t params_len, params_cap;
 	char *vars_block; /* one allocation holding the kept variables */
 	const char *var[V__MAX];
@@ -116,7 +120,8 @@ struct conn {
 	int fd;
 	enum conn_state state;
 	struct fcgi_decoder dec;
-	struct tmr_fifo_node idle; /* queued while nothing runs */
+	struct tmr_fifo_node idle;  /* queued while nothing runs */
+	struct tmr_fifo_node stall; /* queued while output waits */
 	struct outq out;
 	struct mux_req *reqs;
 	unsigned nreqs, nrunning;
@@ -136,6 +141,7 @@ struct mux {
 	bool paused_at_cap;
 	bool draining;
 	struct tmr_fifo idle;
+	struct tmr_fifo stall; /* output that has not moved: --stall-timeout */
 	struct tmr_node grace;
 	struct metrics metrics;
 	struct conn conns; /* list sentinel */
@@ -184,6 +190,7 @@ mux_config_init(struct mux_config *cfg, unsigned fd_limit)
 	cfg->max_stdin = MUX_DEFAULT_MAX_STDIN;
 	cfg->max_outq = MUX_DEFAULT_MAX_OUTQ;
 	cfg->idle_timeout_ms = MUX_DEFAULT_IDLE_TIMEOUT_MS;
+	cfg->stall_timeout_ms = MUX_DEFAULT_STALL_TIMEOUT_MS;
 	cfg->grace_ms = MUX_DEFAULT_GRACE_MS;
 }
 
@@ -222,6 +229,9 @@ conn_send(struct conn *c, const void *buf, size_t len)
 	}
 	if (outq_len(&c->out) > 0 && !(ev_mask(loop, c->fd) & EV_WRITE))
 		ev_mod(loop, c->fd, ev_mask(loop, c->fd) | EV_WRITE);
+	/* Output waits: the stall clock runs from the last byte that moved. */
+	if (outq_len(&c->out) > 0 && !tmr_fifo_queued(&c->stall))
+		tmr_fifo_touch(&c->mux->stall, &c->stall, ev_now(loop));
 	return true;
 }
 
@@ -324,6 +334,7 @@ req_release(struct mux_req *r)
 {
 	if (r->ops != NULL && r->ops->end != NULL)
 		r->ops->end(r, r->answered);
+	free(r->feed);
 	free(r->params);
 	free(r->vars_block);
 	app_decision_free(&r->d);
@@ -431,6 +442,52 @@ req_answered(struct mux_req *r, int status)
 		conn_resume_body(r->conn);
 }
 
+/* Room left in c's output queue. */
+static size_t
+conn_room(const struct conn *c)
+{
+	size_t used = outq_len(&c->out), limit = c->mux->cfg.max_outq;
+
+	return used < limit ? limit - used : 0;
+}
+
+static bool send_stdout(struct mux_req *r, const void *p, size_t n);
+static bool send_stdout_end(struct mux_req *r);
+static void req_running(struct mux_req *r);
+
+/* Feed r's answer on while the queue has room; once all of it is out,
+ * end the request. false: the connection failed under it. */
+static bool
+req_feed(struct mux_req *r)
+{
+	struct conn *c = r->conn;
+	size_t take, room;
+
+	while (r->feed_off < r->feed_len) {
+		/* whole records only, each with room for its header and
+		 * padding, so a multiplexed neighbour never lands inside */
+		if ((room = conn_room(c)) <= FCGI_HEADER_LEN + 8) {
+			ev_mod(c->mux->loop, c->fd,
+			    ev_mask(c->mux->loop, c->fd) | EV_WRITE);
+			return true;
+		}
+		take = room - FCGI_HEADER_LEN - 8;
+		if (take > STDOUT_CHUNK)
+			take = STDOUT_CHUNK;
+		if (take > r->feed_len - r->feed_off)
+			take = r->feed_len - r->feed_off;
+		if (!send_stdout(r, r->feed + r->feed_off, take))
+			return false;
+		r->feed_off += take;
+	}
+	free(r->feed);
+	r->feed = NULL;
+	if (!send_stdout_end(r))
+		return false;
+	req_finish(r);
+	return true;
+}
+
 static bool
 req_respond(struct mux_req *r, int status, const char *headers,
     const char *ctype, const void *body, size_t len)
@@ -443,6 +500,23 @@ req_respond(struct mux_req *r, int status, const char *headers,
 	if (r->detached || r->answered)
 		return false;
 	hlen = app_cgi_head(head, sizeof(head), status, ctype, len, headers);
+	if (hlen != 0 && hlen + len > conn_room(c) / 2) {
+		/* Larger than the queue takes: fed as the front end reads,
+		 * like a stream, instead of treating it as gone. */
+		if ((r->feed = malloc(hlen + len)) == NULL) {
+			conn_gone(c, "out of memory building an answer");
+			return false;
+		}
+		memcpy(r->feed, head, hlen);
+		if (len > 0)
+			memcpy(r->feed + hlen, body, len);
+		r->feed_len = hlen + len;
+		r->feed_off = 0;
+		req_answered(r, status);
+		if (r->state == RS_READY) /* not idle while it goes out */
+			req_running(r);
+		return req_feed(r);
+	}
 	answer =
 	    hlen ? encode_answer(r->id, head, hlen, body, len, &alen) : NULL;
 	if (answer == NULL) {
@@ -1013,15 +1087,24 @@ conn_read(struct conn *c)
 	conn_gone(c, n == 0 ? "EOF from the front end" : strerror(errno));
 }
 
-/* Give streaming modules the room that has opened up on c. */
+/* Give the room that has opened up on c to the answers being fed, then
+ * to streaming modules. */
 static void
 conn_call_writable(struct conn *c)
 {
+	size_t low = MUX_LOW_WATER;
 	struct mux_req *r, *next;
 
+	if (low > c->mux->cfg.max_outq / 8)
+		low = c->mux->cfg.max_outq / 8;
 	for (r = c->reqs; r != NULL && c->state != CS_CLOSED; r = next) {
 		next = r->next;
-		if (!r->want_writable || outq_len(&c->out) >= MUX_LOW_WATER)
+		if (r->feed != NULL)
+			req_feed(r);
+	}
+	for (r = c->reqs; r != NULL && c->state != CS_CLOSED; r = next) {
+		next = r->next;
+		if (!r->want_writable || outq_len(&c->out) >= low)
 			continue;
 		r->want_writable = false;
 		req_hold(r);
@@ -1036,7 +1119,7 @@ conn_wants_writable(const struct conn *c)
 	const struct mux_req *r;
 
 	for (r = c->reqs; r != NULL; r = r->next)
-		if (r->want_writable)
+		if (r->want_writable || r->feed != NULL)
 			return true;
 	return false;
 }
@@ -1044,12 +1127,17 @@ conn_wants_writable(const struct conn *c)
 static void
 conn_write(struct conn *c)
 {
-	struct ev_loop *loop = c->mux->loop;
+	struct mux *m = c->mux;
+	size_t before = outq_len(&c->out);
 
 	if (outq_flush(&c->out, c->fd) != OUTQ_OK) {
 		conn_gone(c, strerror(errno));
 		return;
 	}
+	if (outq_len(&c->out) == 0)
+		tmr_fifo_remove(&m->stall, &c->stall);
+	else if (outq_len(&c->out) < before) /* it moved */
+		tmr_fifo_touch(&m->stall, &c->stall, ev_now(m->loop));
 	conn_call_writable(c);
 	if (c->state == CS_CLOSED || outq_len(&c->out) > 0)
 		return;
@@ -1058,7 +1146,7 @@ conn_write(struct conn *c)
 		return;
 	}
 	if (!conn_wants_writable(c))
-		ev_mod(loop, c->fd, ev_mask(loop, c->fd) & ~EV_WRITE);
+		ev_mod(m->loop, c->fd, ev_mask(m->loop, c->fd) & ~EV_WRITE);
 }
 
 static void
@@ -1098,6 +1186,7 @@ conn_close(struct conn *c)
 		mux_log(c, "closed");
 	c->state = CS_CLOSED;
 	tmr_fifo_remove(&m->idle, &c->idle);
+	tmr_fifo_remove(&m->stall, &c->stall);
 	outq_clear(&c->out);
 	free(c->mgmt);
 	c->mgmt = NULL;
@@ -1121,6 +1210,19 @@ conn_gone(struct conn *c, const char *why)
 	if (why != NULL && (c->mux->cfg.verbose || c->nrunning > 0))
 		mux_log(c, "%s; dropping %u request(s)", why, c->nreqs);
 	conn_close(c);
+}
+
+/* Its output has not moved for --stall-timeout: a front end that stopped
+ * reading. Everything its requests hold goes with it. */
+static void
+stall_expired(struct tmr_fifo_node *node, uint64_t now, void *ctx)
+{
+	struct conn *c = container_of(node, struct conn, stall);
+
+	(void)now;
+	(void)ctx;
+	c->mux->metrics.stalled++;
+	conn_gone(c, "its output did not move for --stall-timeout");
 }
 
 static void
@@ -1165,6 +1267,7 @@ on_accept(struct ev_loop *loop, int fd, void *data)
 	fcgi_decoder_init(&c->dec);
 	outq_init(&c->out, m->cfg.max_outq);
 	tmr_fifo_node_init(&c->idle);
+	tmr_fifo_node_init(&c->stall);
 	if (ev_add(loop, fd, EV_READ, on_conn_io, c) != EV_OK) {
 		close(fd);
 		free(c);
@@ -1212,7 +1315,9 @@ mux_new(const struct mux_config *cfg, struct ev_loop *loop, int listen_fd,
 	/* unarmed until a drain arms it: mux_free cancels it either way */
 	tmr_node_init(&m->grace, grace_over);
 	tmr_fifo_init(&m->idle, cfg->idle_timeout_ms, idle_expired);
+	tmr_fifo_init(&m->stall, cfg->stall_timeout_ms, stall_expired);
 	if (tmr_fifo_attach(&m->idle, ev_timers(loop)) != TMR_OK ||
+	    tmr_fifo_attach(&m->stall, ev_timers(loop)) != TMR_OK ||
 	    ev_add(loop, offload_fd(pool), EV_READ, on_offload, m) != EV_OK)
 		goto fail;
 	if (ev_listener_start(
@@ -1223,6 +1328,7 @@ mux_new(const struct mux_config *cfg, struct ev_loop *loop, int listen_fd,
 	return m;
 fail:
 	tmr_fifo_fini(&m->idle);
+	tmr_fifo_fini(&m->stall);
 	free(m);
 	return NULL;
 }
@@ -1279,6 +1385,7 @@ mux_free(struct mux *m)
 	}
 	ev_del(m->loop, offload_fd(m->pool));
 	tmr_fifo_fini(&m->idle);
+	tmr_fifo_fini(&m->stall);
 	free(m);
 }
 
@@ -1427,19 +1534,26 @@ mux_req_stream_write(struct mux_req *r, const void *p, size_t n)
 	return send_stdout(r, p, n);
 }
 
-bool
-mux_req_stream_end(struct mux_req *r)
+/* The empty STDOUT that ends r's stream, and END_REQUEST (§5.3, §5.5). */
+static bool
+send_stdout_end(struct mux_req *r)
 {
 	uint8_t tail[FCGI_HEADER_LEN + FCGI_END_REQUEST_LEN];
 	size_t n;
 
-	if (r->detached || r->answered)
-		return false;
 	n = fcgi_encode_stream_end(tail, sizeof(tail), FCGI_STDOUT, r->id);
 	n += fcgi_encode_end_request(
 	    tail + n, sizeof(tail) - n, r->id, 0, FCGI_REQUEST_COMPLETE);
+	return conn_send(r->conn, tail, n);
+}
+
+bool
+mux_req_stream_end(struct mux_req *r)
+{
+	if (r->detached || r->answered)
+		return false;
 	req_answered(r, r->d.status);
-	if (!conn_send(r->conn, tail, n))
+	if (!send_stdout_end(r))
 		return false;
 	r->want_writable = false;
 	req_finish(r);
@@ -1447,11 +1561,16 @@ mux_req_stream_end(struct mux_req *r)
 }
 
 size_t
-mux_req_backlog(const struct mux_req *r)
+mux_req_room(const struct mux_req *r)
 {
+	size_t used, high = MUX_HIGH_WATER;
+
 	if (r->detached || r->answered)
-		return SIZE_MAX; /* no room: nobody to write to */
-	return outq_len(&r->conn->out);
+		return 0; /* nobody to write to */
+	if (high > r->mux->cfg.max_outq / 2)
+		high = r->mux->cfg.max_outq / 2;
+	used = outq_len(&r->conn->out);
+	return used < high ? high - used : 0;
 }
 
 void

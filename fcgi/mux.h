@@ -49,6 +49,7 @@ struct mux_config {
 	size_t max_stdin;           /* request body of the GET routes */
 	size_t max_outq;            /* bytes queued to one connection */
 	unsigned idle_timeout_ms;   /* a connection with nothing running */
+	unsigned stall_timeout_ms;  /* output that has not moved: drop it */
 	unsigned grace_ms;          /* SIGTERM: how long in-flight may finish */
 	int verbose;                /* log every connection's life */
 	/* Serve the lesson's mistakes, /wait_async_blocking and
@@ -66,6 +67,7 @@ struct mux_config {
 #define MUX_DEFAULT_MAX_STDIN         (64 * 1024)
 #define MUX_DEFAULT_MAX_OUTQ          (1024 * 1024)
 #define MUX_DEFAULT_IDLE_TIMEOUT_MS   60000
+#define MUX_DEFAULT_STALL_TIMEOUT_MS  30000
 #define MUX_DEFAULT_GRACE_MS          30000
 
 /* Defaults; max_conns from the fd limit the caller passes. */

@@ -93,6 +93,9 @@ usage(FILE *f)
 	    "      --max-stdin BYTES    request body of a GET route (%d)\n"
 	    "      --max-outq BYTES     output queued to one connection (%d)\n"
 	    "      --idle-timeout SECS  close idle connections after (%d)\n"
+	    "      --stall-timeout SECS drop a connection whose output has "
+	    "not\n"
+	    "                           moved for this long (%d)\n"
 	    "      --grace SECS         SIGTERM: time to finish requests (%d)\n"
 	    "      --cpu-threads N      threads for /cpu_async (2)\n"
 	    "      --cpu-queue N        /cpu_async jobs waiting; then 503 "
@@ -108,7 +111,8 @@ usage(FILE *f)
 	    APP_DEFAULT_MAX_N, MUX_DEFAULT_MAX_INFLIGHT,
 	    MUX_DEFAULT_MAX_REQS_PER_CONN, MUX_DEFAULT_MAX_PARAMS,
 	    MUX_DEFAULT_MAX_STDIN, MUX_DEFAULT_MAX_OUTQ,
-	    MUX_DEFAULT_IDLE_TIMEOUT_MS / 1000, MUX_DEFAULT_GRACE_MS / 1000,
+	    MUX_DEFAULT_IDLE_TIMEOUT_MS / 1000,
+	    MUX_DEFAULT_STALL_TIMEOUT_MS / 1000, MUX_DEFAULT_GRACE_MS / 1000,
 	    (unsigned long long)UPLOAD_DEFAULT_MAX_BYTES);
 }
 
@@ -136,6 +140,7 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 		O_MAX_STDIN,
 		O_MAX_OUTQ,
 		O_IDLE,
+		O_STALL,
 		O_GRACE,
 		O_THREADS,
 		O_QUEUE,
@@ -159,6 +164,7 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 	    {"max-stdin", required_argument, NULL, O_MAX_STDIN},
 	    {"max-outq", required_argument, NULL, O_MAX_OUTQ},
 	    {"idle-timeout", required_argument, NULL, O_IDLE},
+	    {"stall-timeout", required_argument, NULL, O_STALL},
 	    {"grace", required_argument, NULL, O_GRACE},
 	    {"cpu-threads", required_argument, NULL, O_THREADS},
 	    {"cpu-queue", required_argument, NULL, O_QUEUE},
@@ -239,6 +245,11 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 		case O_THREADS:
 			v = int_arg(optarg, 1, 1 << 24);
 			break;
+		case O_IDLE:
+		case O_STALL:
+		case O_GRACE: /* seconds, as milliseconds in an unsigned */
+			v = int_arg(optarg, 1, 4000000);
+			break;
 		default:
 			v = int_arg(optarg, 1, big);
 			break;
@@ -272,6 +283,9 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 			break;
 		case O_IDLE:
 			cfg->idle_timeout_ms = (unsigned)(v * 1000);
+			break;
+		case O_STALL:
+			cfg->stall_timeout_ms = (unsigned)(v * 1000);
 			break;
 		case O_GRACE:
 			cfg->grace_ms = (unsigned)(v * 1000);

@@ -59,7 +59,8 @@ struct mux_req;
 struct ev_loop;
 
 /* Output queue marks for streamed answers (bytes queued on the
- * connection): stop producing above HIGH, resume below LOW. */
+ * connection): stop producing above HIGH, resume below LOW. With a small
+ * --max-outq they scale down to a half and an eighth of it. */
 #define MUX_HIGH_WATER (256 * 1024)
 #define MUX_LOW_WATER  (64 * 1024)
 
@@ -117,13 +118,13 @@ bool mux_req_respond_detail(
     struct mux_req *r, int status, const char *headers, const char *msg);
 
 /* Streamed answers: a head now, the body in pieces, then the end. The
- * head carries no Content-Length. Write while mux_req_backlog() is under
- * MUX_HIGH_WATER; then call mux_req_wait_writable() and return. */
+ * head carries no Content-Length. Write at most mux_req_room() bytes;
+ * when it says 0, call mux_req_wait_writable() and return. */
 bool mux_req_stream_begin(
     struct mux_req *r, int status, const char *headers, const char *ctype);
 bool mux_req_stream_write(struct mux_req *r, const void *p, size_t n);
 bool mux_req_stream_end(struct mux_req *r);
-size_t mux_req_backlog(const struct mux_req *r);
+size_t mux_req_room(const struct mux_req *r);
 void mux_req_wait_writable(struct mux_req *r);
 
 /* Stop (true) or resume (false) reading the request's body. */

@@ -172,13 +172,17 @@ produce_turn(struct export *ex)
 {
 	size_t budget =
 	    ex->gzip ? PAYLOADS_GZIP_TURN_BYTES : PAYLOADS_TURN_BYTES;
-	size_t n;
+	size_t n, room, cap;
 
 	if (ex->state == EX_HEAD && !export_head(ex))
 		return false;
 	while (ex->next <= ex->rows && budget > 0 &&
-	    mux_req_backlog(ex->r) < MUX_HIGH_WATER) {
-		if (sizeof(ex->buf) - ex->len < DATASET_ROW_MAX + 1) {
+	    (room = mux_req_room(ex->r)) > 0) {
+		/* the buffer goes out whole: never more than there is room */
+		cap = room < sizeof(ex->buf) ? room : sizeof(ex->buf);
+		if (ex->len + DATASET_ROW_MAX + 1 > cap) {
+			if (ex->len == 0)
+				break; /* not even a row fits: wait */
 			budget -= budget < ex->len ? budget : ex->len;
 			if (!emit(ex))
 				return false;
@@ -255,7 +259,7 @@ on_export_writable(struct mux_req *r)
 {
 	struct export *ex = mux_req_data(r);
 
-	if (mux_req_backlog(r) >= MUX_HIGH_WATER) {
+	if (mux_req_room(r) == 0) {
 		mux_req_wait_writable(r);
 		return;
 	}

@@ -13,8 +13,9 @@
  *  - Loop thread only. An export produces at most PAYLOADS_TURN_BYTES per
  *    loop turn (PAYLOADS_GZIP_TURN_BYTES when compressing: deflate runs at
  *    about 100 MB/s, so a turn costs the other requests well under a
- *    millisecond), and only while its connection's output queue is under
- *    MUX_HIGH_WATER: a slow reader pauses generation (lighttpd, with
+ *    millisecond), and only as much as mux_req_room() allows (the
+ *    connection's output queue up to its high-water mark, mux_route.h):
+ *    a slow reader pauses generation (lighttpd, with
  *    stream-response-body 2, stops reading us when its client is slow), a
  *    client that goes away stops it at once (the request ends).
  *  - gzip when Accept-Encoding allows it (gz.h): exports are compressed

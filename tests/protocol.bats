@@ -59,7 +59,8 @@ setup_file() {
 	SOCK=$DIR/mux.sock
 	mux_start "$SOCK" "$DIR/mux.log" --max-params 4096 --max-outq 65536 \
 		--idle-timeout 2 --max-stdin 1024 --max-reqs-per-conn 4 \
-		--max-conns 500 --max-inflight 1000 --blocking-routes
+		--max-conns 500 --max-inflight 1000 --blocking-routes \
+		--stall-timeout 2
 	MUX_PID=$MUX_STARTED
 	export DIR SOCK MUX_PID
 	wait_for 5 test -S "$SOCK"
@@ -406,6 +407,30 @@ OPEN"
 	refute_line --regexp '^SENT ([0-9]+)/\1$'
 	took_between 1500 5000
 	at_rest
+}
+
+# rss_kib: the mux's resident memory.
+rss_kib() {
+	awk '$1 == "VmRSS:" { print $2 }' "/proc/$MUX_PID/status"
+}
+
+@test "a front end that stops reading an export is dropped after --stall-timeout, all it held freed" {
+	local rss0 rss stalled0 i
+	stalled0=$(metric fcgilab_connections_stalled_total)
+	for i in 1 2 3; do
+		run probe -t 15000 stall 4000 /export.csv rows=1000000000
+		assert_success
+		assert_line HOLDING
+		assert_line --regexp '^(EOF|RESET)$'
+		assert_line --regexp 'end_requests=0$'
+		((i > 1)) || rss0=$(rss_kib)
+	done
+	assert_equal "$(metric fcgilab_connections_stalled_total)" "$((stalled0 + 3))"
+	at_rest
+	rss=$(rss_kib)
+	# the first round's high-water allocations stay with malloc; three
+	# rounds must not add up
+	((rss - rss0 < 1024)) || fail "RSS grew from $rss0 to $rss KiB"
 }
 
 @test "a front end that never reads is dropped at --max-outq, not buffered without end" {

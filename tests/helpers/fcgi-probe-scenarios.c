@@ -351,6 +351,27 @@ scn_no_read(struct probe *p, struct conn *c, char **argv, int argc)
 	return finish(p, c, true);
 }
 
+/* GET PATH?QUERY (a large answer, an export), then nothing read for
+ * HOLD_MS: a front end that stopped reading. Then whatever is left is
+ * read: "HOLDING" is printed when the hold begins. */
+static int
+scn_stall(struct probe *p, struct conn *c, char **argv, int argc)
+{
+	struct wbuf b = {NULL, 0, 0};
+	unsigned hold = uint_arg(argv[0], 0, 600000);
+
+	wb_get(&b, 1, 0, argv[1], argc > 2 ? argv[2] : "");
+	if (send_wbuf(p, c, &b)) {
+		puts("HOLDING");
+		fflush(stdout);
+		sleep_ms(hold);
+		c->quiet = true;
+		conn_wait(p, c, 1);
+	}
+	free(b.p);
+	return finish(p, c, true);
+}
+
 /* N requests of /metrics, the last without FCGI_KEEP_CONN, none of their
  * answers read for HOLD_MS, and a few bytes more sent meanwhile: the
  * server, closing after its answers (§5.1) with output still queued, waits
@@ -572,6 +593,7 @@ const struct scenario probe_scenarios[] = {
     {"silent", 0, 0, "", scn_silent},
     {"no_read", 1, 2, "N [PATH]", scn_no_read},
     {"stalled_close", 1, 2, "N [HOLD_MS]", scn_stalled_close},
+    {"stall", 2, 3, "HOLD_MS PATH [QUERY]", scn_stall},
     {"flood_conns", 1, 2, "N [HOLD_MS]", scn_flood_conns},
     {"bad_version", 0, 0, "", scn_bad_version},
     {"bad_begin_len", 0, 0, "", scn_bad_begin_len},
