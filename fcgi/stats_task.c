@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "filestats.h"
@@ -140,6 +141,65 @@ feed_file(
 	return res;
 }
 
+/* Why a name could not be opened, in the job's words. */
+static const char *
+open_error(int e)
+{
+	switch (e) {
+	case ENOENT:
+		return "not found";
+	case ELOOP: /* O_NOFOLLOW met a link */
+		return "is a symbolic link (refused)";
+	default:
+		return strerror(e);
+	}
+}
+
+/* The upload's file, opened for reading without following any link: the
+ * directory with O_NOFOLLOW, the file relative to it with O_NOFOLLOW and
+ * O_NONBLOCK (a FIFO put there must not hang the worker), and only a
+ * regular file with one name (as the mux's rename leaves it) is taken.
+ * The fd, or -1 with *error set. */
+static int
+open_upload(const char *dir, const char *id, char **error)
+{
+	struct stat st;
+	int dfd, fd, e;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		e = errno;
+		/* O_DIRECTORY checks first: a link there reads ENOTDIR */
+		if (e == ENOTDIR && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
+			e = ELOOP;
+		failed(
+		    error, "the upload directory %s: %s", dir, open_error(e));
+		return -1;
+	}
+	fd = openat(
+	    dfd, id, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	e = errno;
+	close(dfd);
+	if (fd < 0) {
+		failed(error, "upload %s: %s", id, open_error(e));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		e = errno;
+		close(fd);
+		failed(error, "upload %s: %s", id, strerror(e));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		close(fd);
+		failed(error, "upload %s: %s", id,
+		    !S_ISREG(st.st_mode) ? "not a regular file (refused)"
+		                         : "has other links (refused)");
+		return -1;
+	}
+	return fd;
+}
+
 static enum jobs_run_result
 run_stats(const struct jobs_task *t, const json_t *params,
     const struct jobs_run_ctl *ctl, char **result, char **error)
@@ -148,17 +208,12 @@ run_stats(const struct jobs_task *t, const json_t *params,
 	enum jobs_run_result res;
 	struct filestats s;
 	json_t *out = NULL;
-	char path[4096];
 	int fd;
 
 	if (!jobs_id_valid(id))
 		return failed(error, "stats: invalid params");
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", (const char *)t->cfg,
-	        id) >= sizeof(path))
-		return failed(error, "the upload directory's name is too long");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return failed(error, "upload %s: %s", id,
-		    errno == ENOENT ? "not found" : strerror(errno));
+	if ((fd = open_upload((const char *)t->cfg, id, error)) < 0)
+		return JOBS_RUN_FAILED;
 	if (filestats_init(&s, is_csv(params)) != FILESTATS_OK) {
 		close(fd);
 		return failed(error, "out of memory");

@@ -17,6 +17,12 @@
  *    STATS_TASK_CHUNK pieces (blocking: a worker's thread), stops early
  *    when the lease is lost, and fails the job (no retry) when the upload
  *    is not there. upload_dir must outlive the registry.
+ *  - Links are never followed: the directory is opened with O_NOFOLLOW and
+ *    the file relative to it (openat, O_NOFOLLOW); a link, anything but a
+ *    regular file, or a file with more than one name fails the job with
+ *    the reason in its error ("upload ID: is a symbolic link (refused)"),
+ *    so a name planted in the directory never makes a worker read what it
+ *    points to.
  *  - The result is filestats' object with "upload": ID added.
  */
 #ifndef FCGILAB_STATS_TASK_H

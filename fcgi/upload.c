@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "jobs.h"
@@ -539,8 +540,10 @@ open_upload(struct upreq *ur)
 		return false;
 	jobs_id_format(raw, ur->id);
 	part_name(ur->id, part);
-	ur->fd = openat(
-	    ur->u->dirfd, part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	/* O_EXCL: a name already there (a file, or a link planted to make us
+	 * write elsewhere) is never opened */
+	ur->fd = openat(ur->u->dirfd, part,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (ur->fd < 0)
 		return false;
 	return (ur->md = EVP_MD_CTX_new()) != NULL &&
@@ -698,6 +701,7 @@ uploads_new(struct mux *m, struct jobs_api *jobs, struct offload_pool *pool,
 	    .end = on_end,
 	};
 	struct uploads *u;
+	struct stat st;
 
 	if ((u = calloc(1, sizeof(*u))) == NULL) {
 		snprintf(err, errlen, "%s", strerror(errno));
@@ -708,10 +712,20 @@ uploads_new(struct mux *m, struct jobs_api *jobs, struct offload_pool *pool,
 	u->pool = pool;
 	u->max_bytes = cfg->max_bytes;
 	u->dirfd = -1;
+	/* O_NOFOLLOW: the directory itself, never a link put in its place;
+	 * every file in it is then reached through this fd (openat, renameat,
+	 * unlinkat), so its path is resolved once */
 	if (cfg->dir != NULL &&
-	    (u->dirfd = open(cfg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) <
-	        0) {
-		snprintf(err, errlen, "%s: %s", cfg->dir, strerror(errno));
+	    (u->dirfd = open(cfg->dir,
+	         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		/* O_DIRECTORY checks first: a link there reads ENOTDIR */
+		int e = errno;
+		bool link = e == ELOOP ||
+		    (e == ENOTDIR && lstat(cfg->dir, &st) == 0 &&
+		        S_ISLNK(st.st_mode));
+
+		snprintf(err, errlen, "%s: %s", cfg->dir,
+		    link ? "is a symbolic link (refused)" : strerror(e));
 		free(u);
 		return NULL;
 	}

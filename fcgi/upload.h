@@ -25,6 +25,11 @@
  *    directory; only then the 201 (or the job's enqueue). An upload cut
  *    off midway, refused, or over the limit leaves no file: the part file
  *    is removed as soon as the request fails or its client goes.
+ *  - Links are never followed: the directory is opened once with
+ *    O_DIRECTORY|O_NOFOLLOW (a link in its place fails uploads_new), and
+ *    every file in it is reached through that fd: part files created with
+ *    O_CREAT|O_EXCL|O_NOFOLLOW, renamed and removed with renameat and
+ *    unlinkat, none of which follows a link.
  *  - Limits: cfg->max_bytes of file data (413 at once from CONTENT_LENGTH,
  *    else as soon as the count passes it). lighttpd streams the body
  *    (stream-request-body 2), so a slow disk slows the client, not memory.
