@@ -12,6 +12,8 @@
 #include "mux_route.h"
 
 #define RETRY_AFTER "Retry-After: 1\r\n"
+/* Waits this long or longer send their head at once (see wait_async). */
+#define EARLY_HEAD_MS 1000
 
 static void
 answer_wait(struct mux_req *r)
@@ -33,15 +35,50 @@ answer_cpu(struct mux_req *r, unsigned long primes)
 
 /* --- waiting -------------------------------------------------------------- */
 
-/* /wait_async: arm a timer and return to the loop at once. */
+/* The rest of /wait_async's answer when its timer fires. */
+static void
+wait_over(struct mux_req *r)
+{
+	size_t len;
+	char *body = app_wait_body(mux_req_decision(r)->secs, &len);
+
+	if (body != NULL && mux_req_stream_write(r, body, len))
+		mux_req_stream_end(r);
+	free(body);
+}
+
+/* /wait_async: arm a timer and return to the loop at once.
+ *
+ * A wait of a second or more sends its answer's head now (its length is
+ * known from secs alone) and the body when the timer fires: the client
+ * gets the same bytes, but a front end that streams answers (lighttpd
+ * with stream-response-body) watches its client while it writes one, and
+ * drops us as soon as the client goes; lighttpd 1.4.69 does not watch a
+ * client whose request came in one piece until the answer starts. A
+ * shorter wait ends within a second anyway, and one write is cheaper
+ * than two. */
 static void
 wait_async(struct mux_req *r)
 {
 	double secs = mux_req_decision(r)->secs;
+	uint64_t ms = (uint64_t)(secs * 1000.0 + 0.5);
+	size_t len;
+	char *body;
 
-	if (!mux_req_after(r, (uint64_t)(secs * 1000.0 + 0.5), answer_wait))
+	if (!mux_req_after(
+	        r, ms, ms < EARLY_HEAD_MS ? answer_wait : wait_over)) {
 		mux_req_respond_detail(
 		    r, 503, RETRY_AFTER, "Service Unavailable");
+		return;
+	}
+	if (ms < EARLY_HEAD_MS)
+		return;
+	if ((body = app_wait_body(secs, &len)) == NULL) {
+		mux_req_respond_detail(r, 500, NULL, "Internal Server Error");
+		return;
+	}
+	free(body);
+	mux_req_stream_begin(r, 200, NULL, "application/json", len);
 }
 
 /* /wait_async_blocking, the mistake: the whole process sleeps, and every

@@ -1508,16 +1508,15 @@ send_stdout(struct mux_req *r, const void *p, size_t n)
 }
 
 bool
-mux_req_stream_begin(
-    struct mux_req *r, int status, const char *headers, const char *ctype)
+mux_req_stream_begin(struct mux_req *r, int status, const char *headers,
+    const char *ctype, size_t len)
 {
 	char head[APP_HEAD_MAX];
 	size_t hlen;
 
 	if (r->detached || r->answered)
 		return false;
-	hlen = app_cgi_head(
-	    head, sizeof(head), status, ctype, APP_NO_LENGTH, headers);
+	hlen = app_cgi_head(head, sizeof(head), status, ctype, len, headers);
 	if (hlen == 0) {
 		conn_gone(r->conn, "an answer head too large");
 		return false;

@@ -118,10 +118,11 @@ bool mux_req_respond_detail(
     struct mux_req *r, int status, const char *headers, const char *msg);
 
 /* Streamed answers: a head now, the body in pieces, then the end. The
- * head carries no Content-Length. Write at most mux_req_room() bytes;
- * when it says 0, call mux_req_wait_writable() and return. */
-bool mux_req_stream_begin(
-    struct mux_req *r, int status, const char *headers, const char *ctype);
+ * head carries a Content-Length when len is known (else APP_NO_LENGTH):
+ * then exactly len bytes must follow. Write at most mux_req_room()
+ * bytes; when it says 0, call mux_req_wait_writable() and return. */
+bool mux_req_stream_begin(struct mux_req *r, int status, const char *headers,
+    const char *ctype, size_t len);
 bool mux_req_stream_write(struct mux_req *r, const void *p, size_t n);
 bool mux_req_stream_end(struct mux_req *r);
 size_t mux_req_room(const struct mux_req *r);

@@ -143,8 +143,8 @@ export_head(struct export *ex)
 	    "%sContent-Disposition: attachment; filename=\"export.%s\"\r\n",
 	    ex->gzip ? "Content-Encoding: gzip\r\n" : "",
 	    ex->ndjson ? "ndjson" : "csv");
-	if (!mux_req_stream_begin(
-	        ex->r, 200, headers, ex->ndjson ? NDJSON_TYPE : CSV_TYPE))
+	if (!mux_req_stream_begin(ex->r, 200, headers,
+	        ex->ndjson ? NDJSON_TYPE : CSV_TYPE, APP_NO_LENGTH))
 		return false;
 	ex->state = EX_ROWS;
 	if (!ex->ndjson)

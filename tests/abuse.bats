@@ -20,14 +20,19 @@ teardown() {
 # evil_csv FILE: a CSV whose header has 256 column names of 256 control
 # bytes each (each \u00XX in JSON: a stats result of ~380 KB).
 evil_csv() {
-	python3 - "$1" <<'PY'
-import sys
-ctl = [c for c in range(1, 32) if c not in (9, 10, 13)]
-name = ''.join(chr(ctl[i % len(ctl)]) for i in range(255))
-cols = ','.join(name + chr(65 + i % 26) for i in range(256))
-with open(sys.argv[1], 'w') as f:
-    f.write(cols + '\n' + ','.join(['1'] * 256) + '\n')
-PY
+	awk 'BEGIN {
+		for (c = 1; c < 32; c++)
+			if (c != 9 && c != 10 && c != 13)
+				ctl[n++] = sprintf("%c", c)
+		for (i = 0; i < 255; i++)
+			name = name ctl[i % n]
+		for (i = 0; i < 256; i++)
+			printf "%s%s%c", i ? "," : "", name, 65 + i % 26
+		printf "\n"
+		for (i = 0; i < 256; i++)
+			printf "%s1", i ? "," : ""
+		printf "\n"
+	}' >"$1"
 }
 
 @test "an answer larger than the output queue arrives whole (GET /jobs of 5 huge results)" {
@@ -60,4 +65,40 @@ PY
 	cmp "$BATS_TEST_TMPDIR/list.json" "$BATS_TEST_TMPDIR/list2.json"
 	http GET '/wait_async?secs=0'
 	[ "$code" = 200 ]
+}
+
+# metric NAME: its value in the mux's /metrics (asked from loopback).
+metric() {
+	curl -fsS "$BASE/metrics" | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+@test "100 clients that send a whole request and leave after 0.5 s are freed within 1 s" {
+	local -a fds=()
+	local fd i in_flight aborted0 aborted
+	aborted0=$(metric fcgilab_requests_aborted_total)
+	for ((i = 0; i < 100; i++)); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+		# the whole request in one write, as a raw client sends it
+		printf 'GET /wait_async?secs=5 HTTP/1.1\r\nHost: x\r\n\r\n' >&"$fd"
+		fds+=("$fd")
+	done
+	sleep 0.5
+	in_flight=$(metric fcgilab_requests_in_flight)
+	((in_flight >= 100)) || fail "only $in_flight in flight before they left"
+	for fd in "${fds[@]}"; do exec {fd}>&-; done
+	sleep 1
+	in_flight=$(metric fcgilab_requests_in_flight)
+	aborted=$(metric fcgilab_requests_aborted_total)
+	((in_flight <= 1)) || fail "$in_flight of 100 still in flight 1 s after their clients left"
+	((aborted - aborted0 >= 99)) || fail "only $((aborted - aborted0)) counted as aborted"
+}
+
+@test "a client that stays gets the same bytes from a wait of a second or more" {
+	run curl -sS -D - "$BASE/wait_async?secs=1"
+	assert_success
+	assert_line --regexp $'^Content-Length: 30\r$'
+	refute_line --partial 'Transfer-Encoding'
+	assert_line '{"status":"ready","seconds":1}'
+	run curl -sS -D - "$BASE/wait_async?secs=0.5"
+	assert_line --regexp $'^Content-Length: 32\r$'
 }

@@ -243,7 +243,9 @@ EOF"
 	aborted=$(metric fcgilab_requests_aborted_total)
 	run probe abort keep
 	assert_success
-	assert_equal "$(records)" "END_REQUEST id=1 app=0 proto=REQUEST_COMPLETE
+	# a wait of 30 s sends its head at once (mod_lesson.h), then the abort
+	assert_equal "$(records)" "STDOUT id=1 len=N
+END_REQUEST id=1 app=0 proto=REQUEST_COMPLETE
 $(answer 1)
 EOF"
 	assert_equal "$(metric fcgilab_requests_aborted_total)" $((aborted + 1))
@@ -254,7 +256,8 @@ EOF"
 	local aborted
 	aborted=$(metric fcgilab_requests_aborted_total)
 	run probe abort
-	assert_equal "$(records)" "END_REQUEST id=1 app=0 proto=REQUEST_COMPLETE
+	assert_equal "$(records)" "STDOUT id=1 len=N
+END_REQUEST id=1 app=0 proto=REQUEST_COMPLETE
 EOF"
 	took_between 0 1500 # the abort comes at 200 ms, the idle timeout is 2 s
 	assert_equal "$(metric fcgilab_requests_aborted_total)" $((aborted + 1))
