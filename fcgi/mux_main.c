@@ -13,7 +13,13 @@
  *  - SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to
  *    --grace seconds), exit 0.
  *  - --queue URL: serve the jobs API (jobs_api.h) on that store; without
- *    it /jobs is not served (404).
+ *    it /jobs is not served (404). Redis's password comes from
+ *    --queue-password-file, a systemd credential, the environment or the
+ *    URL (secret.h: the URL's is masked in our argv at once), and is
+ *    erased here once the store has its copy; a password the server
+ *    refuses ends the mux at start.
+ *  - Once everything is set up: "fcgilab-mux: ready" on stderr (fcgilab
+ *    start waits for it).
  */
 #include "config.h"
 
@@ -36,6 +42,7 @@
 #include "num.h"
 #include "offload.h"
 #include "payloads.h"
+#include "secret.h"
 #include "stats_task.h"
 #include "upload.h"
 
@@ -45,9 +52,10 @@ struct opts {
 	unsigned mode;
 	unsigned cpu_threads;
 	size_t cpu_queue;
-	const char *queue;
+	char *queue; /* argv's: its password is masked (secret.h) */
 	const char *uploads;
 	uint64_t max_upload;
+	const char *password_file;
 };
 
 static void
@@ -80,7 +88,12 @@ usage(FILE *f)
 	    "(1024)\n"
 	    "  -q, --queue URL          serve /jobs on this store: an SQLite "
 	    "file\n"
-	    "                           (PATH) or redis://HOST[:PORT][/DB]\n"
+	    "                           (PATH) or "
+	    "redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]\n"
+	    "      --queue-password-file FILE  Redis's password, from FILE "
+	    "(see also\n"
+	    "                           FCGILAB_REDIS_PASSWORD, "
+	    "$CREDENTIALS_DIRECTORY)\n"
 	    "  -u, --uploads DIR        store POST /upload bodies in DIR\n"
 	    "      --max-upload BYTES   largest uploaded file (%llu)\n"
 	    "  -v, --verbose            log every connection's end\n"
@@ -120,7 +133,8 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 		O_GRACE,
 		O_THREADS,
 		O_QUEUE,
-		O_MAX_UPLOAD
+		O_MAX_UPLOAD,
+		O_PASSWORD_FILE
 	};
 	static const struct option opts[] = {
 	    {"listen", required_argument, NULL, 'l'},
@@ -139,6 +153,7 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 	    {"cpu-threads", required_argument, NULL, O_THREADS},
 	    {"cpu-queue", required_argument, NULL, O_QUEUE},
 	    {"queue", required_argument, NULL, 'q'},
+	    {"queue-password-file", required_argument, NULL, O_PASSWORD_FILE},
 	    {"uploads", required_argument, NULL, 'u'},
 	    {"max-upload", required_argument, NULL, O_MAX_UPLOAD},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -159,6 +174,9 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 			continue;
 		case 'q':
 			o->queue = optarg;
+			continue;
+		case O_PASSWORD_FILE:
+			o->password_file = optarg;
 			continue;
 		case 'u':
 			o->uploads = optarg;
@@ -386,6 +404,8 @@ main(int argc, char **argv)
 	struct jobs_api *jobs = NULL;
 	struct jobs_tasks tasks;
 	char err[JOBSTORE_ERR_MAX];
+	enum secret_source src;
+	struct secret secret;
 	struct offload_pool *pool = NULL;
 	struct ev_loop *loop = NULL;
 	struct mux_config cfg;
@@ -397,6 +417,13 @@ main(int argc, char **argv)
 	mux_config_init(&cfg, nofile > 0 ? (unsigned)nofile : 1024);
 	if (parse_args(argc, argv, &cfg, &o) != 0)
 		return 2;
+	/* first: it masks the URL's password in our argv */
+	if (secret_load(&secret, o.password_file, o.queue, err, sizeof(err)) !=
+	    SECRET_OK) {
+		fprintf(stderr, "fcgilab-mux: jobs: %s\n", err);
+		return 2;
+	}
+	src = secret.source;
 	signal(SIGPIPE, SIG_IGN);
 	if ((lfd = open_listener(&o)) < 0) {
 		if (o.listen != NULL)
@@ -425,8 +452,10 @@ main(int argc, char **argv)
 		jobs_tasks_init(&tasks, &cfg.app);
 		stats_task_add(
 		    &tasks, NULL); /* validated here, run by workers */
-		if ((jobs = jobs_api_new(
-		         m, &tasks, o.queue, err, sizeof(err))) == NULL) {
+		jobs = jobs_api_new(m, &tasks, o.queue,
+		    secret_password(&secret), err, sizeof(err));
+		secret_wipe(&secret); /* the store has its own copy */
+		if (jobs == NULL) {
 			fprintf(stderr, "fcgilab-mux: jobs: %s\n", err);
 			goto out;
 		}
@@ -441,6 +470,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ev_signal(loop, sigs, 2, on_signal, m);
+	fprintf(stderr, "fcgilab-mux: ready%s%s%s\n",
+	    src != SECRET_NONE ? " (Redis password from " : "",
+	    src != SECRET_NONE ? secret_source_name(src) : "",
+	    src != SECRET_NONE ? ")" : "");
 	while (!mux_done(m))
 		if (ev_run_once(loop, -1) != EV_OK) {
 			fprintf(stderr, "fcgilab-mux: epoll: %s\n",
@@ -449,6 +482,7 @@ main(int argc, char **argv)
 		}
 	rc = 0;
 out:
+	secret_wipe(&secret);
 	if (m != NULL)
 		mux_free(m);
 	jobs_api_free(jobs); /* after the requests detached */
