@@ -151,6 +151,24 @@ users_of() {
 	assert_output ''
 }
 
+@test "and each of those commands is needed: without any one, the contract fails" {
+	local drop a
+	local -a acl
+	for drop in "${ALICE_ACL[@]}"; do
+		[[ $drop == +* ]] || continue
+		acl=()
+		for a in "${ALICE_ACL[@]}"; do
+			[[ $a == "$drop" ]] || acl+=("$a")
+		done
+		admin ACL SETUSER carol reset on ">$ALICE_PW" "${acl[@]}" >/dev/null
+		admin -n 6 FLUSHDB >/dev/null
+		FCGILAB_TEST_STORE="redis://carol:$ALICE_PW@127.0.0.1:$REDIS_PORT/6" \
+			run "$abs_top_builddir/tests/unit/test_jobstore"
+		[[ $output == *'not ok'* ]] || fail "the contract passes without $drop"
+	done
+	admin ACL DELUSER carol >/dev/null
+}
+
 @test "the password from --queue-password-file (its newline stripped)" {
 	worker_start --queue "redis://127.0.0.1:$REDIS_PORT/2" \
 		--queue-password-file "$SECRETS/admin"
