@@ -98,6 +98,7 @@ answer_record(struct jobs_api *api, struct mux_req *r, struct storeq_op *op)
 	case JOBSTORE_EIO:
 	case JOBSTORE_ENOMEM:
 	case JOBSTORE_EINVAL:
+	case JOBSTORE_EAUTH:
 		store_failed(api, r, op);
 		return;
 	}
@@ -478,12 +479,12 @@ on_store_fd(struct ev_loop *loop, int fd, unsigned events, void *data)
 
 struct jobs_api *
 jobs_api_new(struct mux *m, const struct jobs_tasks *tasks, const char *url,
-    char *err, size_t errlen)
+    const char *password, char *err, size_t errlen)
 {
 	struct jobstore *store;
 	struct jobs_api *api;
 
-	if (jobstore_open(url, &store, err, errlen) != JOBSTORE_OK)
+	if (jobstore_open(url, password, &store, err, errlen) != JOBSTORE_OK)
 		return NULL;
 	if ((api = calloc(1, sizeof(*api))) == NULL) {
 		jobstore_close(store);

@@ -38,10 +38,12 @@
 struct mux;
 struct jobs_api;
 
-/* Open the store at url, start its thread and serve the jobs routes on
- * mux m. tasks must outlive the api. NULL with err set on failure. */
+/* Open the store at url (password: Redis's from outside the URL, or NULL;
+ * see jobstore_open), start its thread and serve the jobs routes on mux m.
+ * tasks must outlive the api; password need not (the store copies it).
+ * NULL with err set on failure. */
 struct jobs_api *jobs_api_new(struct mux *m, const struct jobs_tasks *tasks,
-    const char *url, char *err, size_t errlen);
+    const char *url, const char *password, char *err, size_t errlen);
 
 /* Stop the store thread (storing what was accepted) and free. Call after
  * mux_free(), whose requests detach. NULL is a no-op. */

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "jobstore.h"
-#include "num.h"
+#include "redis_url.h"
 
 const uint32_t jobstore_bucket_ms[JOBSTORE_NBUCKETS] = {5, 10, 25, 50, 100, 250,
     500, 1000, 2500, 5000, 10000, 30000, 60000, 300000};
@@ -33,6 +33,8 @@ jobstore_result_name(enum jobstore_result r)
 		return "out of memory";
 	case JOBSTORE_EINVAL:
 		return "invalid store URL";
+	case JOBSTORE_EAUTH:
+		return "authentication failed";
 	}
 	return "?";
 }
@@ -57,74 +59,55 @@ jobstore_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* redis://HOST[:PORT][/DB]; host may be [v6]. Returns 0 or -1. */
-static int
-parse_redis_url(const char *rest, char *host, size_t hcap, int *port, int *db)
+static enum jobstore_result
+open_redis(const char *url, const char *password, struct jobstore **out,
+    char *err, size_t errlen)
 {
-	const char *end = rest + strcspn(rest, "/"), *colon = NULL, *p;
-	long long v;
+	enum jobstore_result r = JOBSTORE_EINVAL;
+	struct redis_url u;
 
-	*port = 6379;
-	*db = 0;
-	if (*rest == '[') {
-		if ((p = memchr(rest, ']', (size_t)(end - rest))) == NULL)
-			return -1;
-		if ((size_t)(p - rest - 1) >= hcap)
-			return -1;
-		memcpy(host, rest + 1, (size_t)(p - rest - 1));
-		host[p - rest - 1] = '\0';
-		colon = p[1] == ':' ? p + 1 : NULL;
-	} else {
-		colon = memchr(rest, ':', (size_t)(end - rest));
-		p = colon ? colon : end;
-		if ((size_t)(p - rest) >= hcap)
-			return -1;
-		memcpy(host, rest, (size_t)(p - rest));
-		host[p - rest] = '\0';
+	if (redis_url_parse(url, &u, err, errlen) != REDIS_URL_OK)
+		goto out;
+	if (password != NULL) {
+		if (strlen(password) >= sizeof(u.password)) {
+			snprintf(err, errlen,
+			    "the Redis password is longer than %zu bytes",
+			    sizeof(u.password) - 1);
+			goto out;
+		}
+		memcpy(u.password, password, strlen(password) + 1);
 	}
-	if (host[0] == '\0')
-		snprintf(host, hcap, "127.0.0.1");
-	if (colon != NULL) {
-		if (num_parse_int(colon + 1, (size_t)(end - colon - 1), &v) !=
-		        NUM_OK ||
-		    v < 1 || v > 65535 || end == colon + 1)
-			return -1;
-		*port = (int)v;
+	if (u.user[0] != '\0' && u.password[0] == '\0') {
+		snprintf(err, errlen,
+		    "redis URL: user %.64s needs a password, and none was "
+		    "given",
+		    u.user);
+		goto out;
 	}
-	if (*end == '/' && end[1] != '\0') {
-		if (num_parse_int(end + 1, strlen(end + 1), &v) != NUM_OK ||
-		    v < 0 || v > 1000)
-			return -1;
-		*db = (int)v;
-	}
-	return 0;
+	r = jobstore_redis_open(&u, out, err, errlen);
+out:
+	redis_url_wipe(&u);
+	return r;
 }
 
 enum jobstore_result
-jobstore_open(const char *url, struct jobstore **out, char *err, size_t errlen)
+jobstore_open(const char *url, const char *password, struct jobstore **out,
+    char *err, size_t errlen)
 {
-	char host[256];
-	int port, db;
-
 	*out = NULL;
 	if (url == NULL || *url == '\0') {
 		snprintf(err, errlen, "no store given");
 		return JOBSTORE_EINVAL;
 	}
-	if (strncmp(url, "redis://", 8) == 0) {
-		if (parse_redis_url(url + 8, host, sizeof(host), &port, &db)) {
-			snprintf(err, errlen,
-			    "%s: not redis://HOST[:PORT][/DB]", url);
-			return JOBSTORE_EINVAL;
-		}
-		return jobstore_redis_open(host, port, db, out, err, errlen);
-	}
+	if (redis_url_is_redis(url))
+		return open_redis(url, password, out, err, errlen);
 	if (strncmp(url, "sqlite:", 7) == 0)
 		url += 7;
 	if (strstr(url, "://") != NULL || *url == '\0') {
+		/* not echoed if it may hold a password (user:pass@) */
 		snprintf(err, errlen,
 		    "%s: not a store (redis://HOST:PORT or a database path)",
-		    url);
+		    strchr(url, '@') != NULL ? "the URL" : url);
 		return JOBSTORE_EINVAL;
 	}
 	return jobstore_sqlite_open(url, out, err, errlen);

@@ -23,6 +23,15 @@
  *  - Scripts are loaded once (SCRIPT LOAD) and run with EVALSHA; after a
  *    Redis restart (NOSCRIPT) they are loaded again. A lost connection is
  *    made again at the next call.
+ *  - Every connection, the first and each one made again, begins with
+ *    AUTH (when there is a password: "AUTH USER PASSWORD" for an ACL
+ *    user, "AUTH PASSWORD" for the default one), then SELECT DB, then the
+ *    SCRIPT LOADs. The commands a user needs are exactly those and the
+ *    ones the scripts call (README, "Redis with a password"); keys are
+ *    all under the prefix. The store keeps one copy of the password, for
+ *    those reconnections, and erases it on close; the command buffer it
+ *    formats AUTH in is erased once handed to hiredis (hiredis's own
+ *    output buffer is freed by hiredis, not erased).
  */
 #include "config.h"
 
@@ -34,6 +43,7 @@
 
 #include "jobstore.h"
 #include "num.h"
+#include "redis_url.h"
 
 #define PREFIX         "fcgilab:jobs:"
 #define CONNECT_SECS   2
@@ -196,19 +206,70 @@ static const char *const scripts[SC__MAX] = {
 struct rs {
 	struct jobstore base;
 	redisContext *c;
-	char host[256];
+	char host[REDIS_URL_HOST_MAX];
 	int port, db;
+	char user[REDIS_URL_CRED_MAX]; /* "": the default user */
+	char *password;                /* NULL: no AUTH */
 	char sha[SC__MAX][41];
 };
 
 static const struct jobstore_ops rs_ops;
 
+/* The error, as "redis [USER@]HOST:PORT: WHAT: WHY"; returns r. */
+static enum jobstore_result
+fail_as(struct rs *s, enum jobstore_result r, const char *what, const char *why)
+{
+	bool v6 = strchr(s->host, ':') != NULL;
+	int n;
+
+	/* a long reply is cut: the message stays one line of err's size */
+	n = snprintf(s->base.err, sizeof(s->base.err),
+	    "redis %.32s%s%s%.64s%s:%d: %s: %s", s->user, s->user[0] ? "@" : "",
+	    v6 ? "[" : "", s->host, v6 ? "]" : "", s->port, what, why);
+	(void)n;
+	return r;
+}
+
 static enum jobstore_result
 fail(struct rs *s, const char *what, const char *why)
 {
-	snprintf(s->base.err, sizeof(s->base.err), "redis %.64s:%d: %s: %.120s",
-	    s->host, s->port, what, why);
-	return JOBSTORE_EIO;
+	return fail_as(s, JOBSTORE_EIO, what, why);
+}
+
+/* Is this error reply the server refusing who we are or what we may do?
+ * (Redis 6+: WRONGPASS, NOAUTH, NOPERM; older: "ERR invalid password",
+ * "ERR Client sent AUTH, but no password is set".) */
+static bool
+is_auth_error(const char *e)
+{
+	static const char *const prefixes[] = {"WRONGPASS", "NOAUTH", "NOPERM",
+	    "ERR AUTH", "ERR invalid password", "ERR Client sent AUTH"};
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(e, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+/* A setup command's error reply: EAUTH (with a hint when we sent no
+ * password) for the auth errors, else r. */
+static enum jobstore_result
+fail_reply(
+    struct rs *s, enum jobstore_result r, const char *what, const char *reply)
+{
+	char why[160];
+
+	if (!is_auth_error(reply))
+		return fail_as(s, r, what, reply);
+	snprintf(why, sizeof(why), "%.110s%s", reply,
+	    s->password == NULL && strncmp(reply, "NOAUTH", 6) == 0
+	        ? " (no password was given)"
+	        : "");
+	return fail_as(s, JOBSTORE_EAUTH,
+	    strncmp(reply, "NOPERM", 6) == 0 ? "permission denied"
+	                                     : "authentication failed",
+	    why);
 }
 
 static void
@@ -229,11 +290,12 @@ load_scripts(struct rs *s)
 		rep = redisCommand(s->c, "SCRIPT LOAD %s", scripts[i]);
 		if (rep == NULL || rep->type != REDIS_REPLY_STRING ||
 		    rep->len != 40) {
-			fail(s, "SCRIPT LOAD",
-			    rep ? (rep->str ? rep->str : "bad reply")
-			        : s->c->errstr);
+			enum jobstore_result r =
+			    fail_reply(s, JOBSTORE_EIO, "SCRIPT LOAD",
+			        rep ? (rep->str ? rep->str : "bad reply")
+			            : s->c->errstr);
 			freeReplyObject(rep);
-			return JOBSTORE_EIO;
+			return r;
 		}
 		memcpy(s->sha[i], rep->str, 41);
 		freeReplyObject(rep);
@@ -241,13 +303,65 @@ load_scripts(struct rs *s)
 	return JOBSTORE_OK;
 }
 
-/* A live connection, made (again) if needed, with the db selected and
- * the scripts loaded. */
+/* AUTH [USER] PASSWORD, if there is a password. The formatted command
+ * is ours to erase; hiredis copies it into its output buffer. */
+static enum jobstore_result
+authenticate(struct rs *s)
+{
+	const char *argv[3] = {"AUTH"};
+	size_t lens[3] = {4};
+	enum jobstore_result r = JOBSTORE_OK;
+	redisReply *rep = NULL;
+	char *cmd = NULL;
+	int argc = 1, len;
+
+	if (s->password == NULL)
+		return JOBSTORE_OK;
+	if (s->user[0] != '\0') {
+		argv[argc] = s->user;
+		lens[argc++] = strlen(s->user);
+	}
+	argv[argc] = s->password;
+	lens[argc++] = strlen(s->password);
+	if ((len = redisFormatCommandArgv(&cmd, argc, argv, lens)) < 0)
+		return fail(s, "AUTH", "out of memory");
+	if (redisAppendFormattedCommand(s->c, cmd, (size_t)len) != REDIS_OK ||
+	    redisGetReply(s->c, (void **)&rep) != REDIS_OK || rep == NULL)
+		r = fail(s, "AUTH", s->c->errstr);
+	else if (rep->type == REDIS_REPLY_ERROR)
+		/* whatever the reason, a refused AUTH is ours to fix */
+		r = fail_as(
+		    s, JOBSTORE_EAUTH, "authentication failed", rep->str);
+	explicit_bzero(cmd, (size_t)len);
+	redisFreeCommand(cmd);
+	freeReplyObject(rep);
+	return r;
+}
+
+/* SELECT DB, always: the first command a server that wants a password
+ * refuses (NOAUTH) when none was sent. */
+static enum jobstore_result
+select_db(struct rs *s)
+{
+	enum jobstore_result r = JOBSTORE_OK;
+	redisReply *rep;
+
+	rep = redisCommand(s->c, "SELECT %d", s->db);
+	if (rep == NULL)
+		r = fail(s, "SELECT", s->c->errstr);
+	else if (rep->type == REDIS_REPLY_ERROR)
+		r = fail_reply(s, JOBSTORE_EINVAL, "SELECT", rep->str);
+	freeReplyObject(rep);
+	return r;
+}
+
+/* A live connection, made (again) if needed: authenticated, with the db
+ * selected and the scripts loaded. */
 static enum jobstore_result
 connect_now(struct rs *s)
 {
 	struct timeval ct = {CONNECT_SECS, 0}, rt = {COMMAND_SECS, 0};
-	redisReply *rep;
+	enum jobstore_result r;
 
 	if (s->c != NULL && s->c->err == 0)
 		return JOBSTORE_OK;
@@ -262,19 +376,11 @@ connect_now(struct rs *s)
 	}
 	redisSetTimeout(s->c, rt);
 	redisEnableKeepAlive(s->c);
-	if (s->db != 0) {
-		rep = redisCommand(s->c, "SELECT %d", s->db);
-		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-			fail(s, "SELECT", rep ? rep->str : s->c->errstr);
-			freeReplyObject(rep);
-			disconnect(s);
-			return JOBSTORE_EIO;
-		}
-		freeReplyObject(rep);
-	}
-	if (load_scripts(s) != JOBSTORE_OK) {
+	if ((r = authenticate(s)) != JOBSTORE_OK ||
+	    (r = select_db(s)) != JOBSTORE_OK ||
+	    (r = load_scripts(s)) != JOBSTORE_OK) {
 		disconnect(s);
-		return JOBSTORE_EIO;
+		return r;
 	}
 	return JOBSTORE_OK;
 }
@@ -663,28 +769,37 @@ rs_close(struct jobstore *base)
 	struct rs *s = (struct rs *)base;
 
 	disconnect(s);
+	if (s->password != NULL) {
+		explicit_bzero(s->password, strlen(s->password));
+		free(s->password);
+	}
 	free(s);
 }
 
 enum jobstore_result
-jobstore_redis_open(const char *host, int port, int db, struct jobstore **out,
-    char *err, size_t errlen)
+jobstore_redis_open(
+    const struct redis_url *u, struct jobstore **out, char *err, size_t errlen)
 {
+	enum jobstore_result r;
 	struct rs *s;
 
 	*out = NULL;
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (u->password[0] != '\0' &&
+	        (s->password = strdup(u->password)) == NULL)) {
+		free(s);
 		snprintf(err, errlen, "out of memory");
 		return JOBSTORE_ENOMEM;
 	}
 	s->base.ops = &rs_ops;
-	snprintf(s->host, sizeof(s->host), "%s", host);
-	s->port = port;
-	s->db = db;
-	if (connect_now(s) != JOBSTORE_OK) {
+	memcpy(s->host, u->host, sizeof(s->host));
+	memcpy(s->user, u->user, sizeof(s->user));
+	s->port = u->port;
+	s->db = u->db;
+	if ((r = connect_now(s)) != JOBSTORE_OK) {
 		snprintf(err, errlen, "%s", s->base.err);
 		rs_close(&s->base);
-		return JOBSTORE_EIO;
+		return r;
 	}
 	*out = &s->base;
 	return JOBSTORE_OK;

@@ -113,27 +113,21 @@ acl_is_plain_ipv4(const struct listener_acl *acl)
 	return true;
 }
 
-/* A TCP listener bound to sa: reachable from other machines without an
+/* A TCP listener on sa reachable from other machines without an
  * allow-list is refused (see listener.h). Returns 0 or -1 with err. */
 static int
-check_reach(const struct listener_spec *spec, int fd, char *err, size_t errlen)
+check_reach(const struct listener_spec *spec, const struct sockaddr *sa,
+    socklen_t len, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
 	char host[INET6_ADDRSTRLEN + 2] = "?", port[8] = "?";
 	struct ipaddr ip;
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
-		snprintf(err, errlen, "getsockname: %s", strerror(errno));
-		return -1;
-	}
-	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+	if (!ipaddr_from_sockaddr(&ip, sa, len))
 		return 0; /* unix: the file mode decides */
-	getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
-	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
-	if (ipaddr_from_sockaddr(&ip, (struct sockaddr *)&ss, len) &&
-	    ipaddr_is_loopback(&ip))
+	if (ipaddr_is_loopback(&ip))
 		return 0;
+	getnameinfo(sa, len, host, sizeof(host), port, sizeof(port),
+	    NI_NUMERICHOST | NI_NUMERICSERV);
 	if (spec->acl == NULL || spec->acl->n == 0) {
 		snprintf(err, errlen,
 		    "%s%s%s:%s is reachable from other machines: give the "
@@ -156,8 +150,9 @@ check_reach(const struct listener_spec *spec, int fd, char *err, size_t errlen)
 static int
 open_fd0(const struct listener_spec *spec, char *err, size_t errlen)
 {
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(int), sslen = sizeof(ss);
 	int accepting = 0;
-	socklen_t len = sizeof(accepting);
 
 	if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 ||
 	    !accepting) {
@@ -166,7 +161,11 @@ open_fd0(const struct listener_spec *spec, char *err, size_t errlen)
 		    "or use --listen)");
 		return -1;
 	}
-	return check_reach(spec, 0, err, errlen) == 0 ? 0 : -1;
+	if (getsockname(0, (struct sockaddr *)&ss, &sslen) != 0) {
+		snprintf(err, errlen, "fd 0: %s", strerror(errno));
+		return -1;
+	}
+	return check_reach(spec, (struct sockaddr *)&ss, sslen, err, errlen);
 }
 
 static int
@@ -255,6 +254,12 @@ open_tcp(const struct listener_spec *spec, char *err, size_t errlen)
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		/* checked before bind(): no peer ever reaches a refused one */
+		if (check_reach(
+		        spec, ai->ai_addr, ai->ai_addrlen, err, errlen) != 0) {
+			freeaddrinfo(res);
+			return -1;
+		}
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			saved = errno;
@@ -272,9 +277,6 @@ open_tcp(const struct listener_spec *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", spec->addr, strerror(saved));
 		return -1;
 	}
-	/* Checked before listen(): no peer ever reaches a refused one. */
-	if (check_reach(spec, fd, err, errlen) != 0)
-		goto fail;
 	if (listen(fd, spec->backlog) != 0) {
 		snprintf(err, errlen, "%s: %s", spec->addr, strerror(errno));
 		goto fail;

@@ -17,7 +17,13 @@
  *  - SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to
  *    --grace seconds), exit 0.
  *  - --queue URL: serve the jobs API (jobs_api.h) on that store; without
- *    it /jobs is not served (404).
+ *    it /jobs is not served (404). Redis's password comes from
+ *    --queue-password-file, a systemd credential, the environment or the
+ *    URL (redis_auth.h: the URL's is masked in our argv at once), and is
+ *    erased here once the store has its copy; a password the server
+ *    refuses ends the mux at start.
+ *  - Once everything is set up: "fcgilab-mux: ready" on stderr (fcgilab
+ *    start waits for it).
  */
 #include "config.h"
 
@@ -39,6 +45,7 @@
 #include "num.h"
 #include "offload.h"
 #include "payloads.h"
+#include "redis_auth.h"
 #include "secret.h"
 #include "stats_task.h"
 #include "upload.h"
@@ -51,9 +58,10 @@ struct opts {
 	const char *token_file;
 	unsigned cpu_threads;
 	size_t cpu_queue;
-	const char *queue;
+	char *queue; /* argv's: its password is masked (redis_auth.h) */
 	const char *uploads;
 	uint64_t max_upload;
+	const char *password_file;
 };
 
 static void
@@ -102,7 +110,12 @@ usage(FILE *f)
 	    "(1024)\n"
 	    "  -q, --queue URL          serve /jobs on this store: an SQLite "
 	    "file\n"
-	    "                           (PATH) or redis://HOST[:PORT][/DB]\n"
+	    "                           (PATH) or "
+	    "redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]\n"
+	    "      --queue-password-file FILE  Redis's password, from FILE "
+	    "(see also\n"
+	    "                           FCGILAB_REDIS_PASSWORD, "
+	    "$CREDENTIALS_DIRECTORY)\n"
 	    "  -u, --uploads DIR        store POST /upload bodies in DIR\n"
 	    "      --max-upload BYTES   largest uploaded file (%llu)\n"
 	    "  -v, --verbose            log every connection's end\n"
@@ -146,7 +159,8 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 		O_QUEUE,
 		O_MAX_UPLOAD,
 		O_BLOCKING,
-		O_TOKEN
+		O_TOKEN,
+		O_PASSWORD_FILE
 	};
 	static const struct option opts[] = {
 	    {"listen", required_argument, NULL, 'l'},
@@ -169,6 +183,7 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 	    {"cpu-threads", required_argument, NULL, O_THREADS},
 	    {"cpu-queue", required_argument, NULL, O_QUEUE},
 	    {"queue", required_argument, NULL, 'q'},
+	    {"queue-password-file", required_argument, NULL, O_PASSWORD_FILE},
 	    {"uploads", required_argument, NULL, 'u'},
 	    {"max-upload", required_argument, NULL, O_MAX_UPLOAD},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -198,6 +213,9 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 			continue;
 		case 'q':
 			o->queue = optarg;
+			continue;
+		case O_PASSWORD_FILE:
+			o->password_file = optarg;
 			continue;
 		case 'u':
 			o->uploads = optarg;
@@ -349,6 +367,8 @@ main(int argc, char **argv)
 	struct jobs_api *jobs = NULL;
 	struct jobs_tasks tasks;
 	char err[JOBSTORE_ERR_MAX];
+	enum redis_auth_source src;
+	struct redis_auth rauth;
 	struct offload_pool *pool = NULL;
 	struct ev_loop *loop = NULL;
 	struct mux_config cfg;
@@ -360,17 +380,23 @@ main(int argc, char **argv)
 	mux_config_init(&cfg, nofile > 0 ? (unsigned)nofile : 1024);
 	if (parse_args(argc, argv, &cfg, &o) != 0)
 		return 2;
+	/* first: it masks the URL's password in our argv */
+	if (redis_auth_load(&rauth, o.password_file, o.queue, err,
+	        sizeof(err)) != REDIS_AUTH_OK) {
+		fprintf(stderr, "fcgilab-mux: jobs: %s\n", err);
+		return 2;
+	}
+	src = rauth.source;
 	signal(SIGPIPE, SIG_IGN);
 	if (o.token_file != NULL) {
-		if (secret_read_file(o.token_file, token, sizeof(token), err,
-		        sizeof(err)) != 0) {
-			fprintf(
-			    stderr, "fcgilab-mux: operator token: %s\n", err);
+		if (secret_read_file(o.token_file, "operator token", token,
+		        sizeof(token), err, sizeof(err)) != SECRET_OK) {
+			fprintf(stderr, "fcgilab-mux: %s\n", err);
 			return 1;
 		}
 		if (!token_ok(token)) {
 			fprintf(stderr,
-			    "fcgilab-mux: operator token: %s: want 16 or more "
+			    "fcgilab-mux: operator token %s: want 16 or more "
 			    "of A-Z a-z 0-9 - . _ ~ + / (e.g. openssl rand "
 			    "-base64 24)\n",
 			    o.token_file);
@@ -411,8 +437,10 @@ main(int argc, char **argv)
 		jobs_tasks_init(&tasks, &cfg.app);
 		stats_task_add(
 		    &tasks, NULL); /* validated here, run by workers */
-		if ((jobs = jobs_api_new(
-		         m, &tasks, o.queue, err, sizeof(err))) == NULL) {
+		jobs = jobs_api_new(m, &tasks, o.queue,
+		    redis_auth_password(&rauth), err, sizeof(err));
+		redis_auth_wipe(&rauth); /* the store has its own copy */
+		if (jobs == NULL) {
 			fprintf(stderr, "fcgilab-mux: jobs: %s\n", err);
 			goto out;
 		}
@@ -427,6 +455,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ev_signal(loop, sigs, 2, on_signal, m);
+	fprintf(stderr, "fcgilab-mux: ready%s%s%s\n",
+	    src != REDIS_AUTH_NONE ? " (Redis password from " : "",
+	    src != REDIS_AUTH_NONE ? redis_auth_source_name(src) : "",
+	    src != REDIS_AUTH_NONE ? ")" : "");
 	while (!mux_done(m))
 		if (ev_run_once(loop, -1) != EV_OK) {
 			fprintf(stderr, "fcgilab-mux: epoll: %s\n",
@@ -435,6 +467,7 @@ main(int argc, char **argv)
 		}
 	rc = 0;
 out:
+	redis_auth_wipe(&rauth);
 	if (m != NULL)
 		mux_free(m);
 	jobs_api_free(jobs); /* after the requests detached */

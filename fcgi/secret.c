@@ -10,59 +10,75 @@
 
 #include "secret.h"
 
-int
-secret_read_file(
-    const char *path, char *buf, size_t cap, char *err, size_t errlen)
+enum secret_result
+secret_read_file(const char *path, const char *label, char *buf, size_t cap,
+    char *err, size_t errlen)
 {
+	char tmp[SECRET_MAX + 2]; /* the longest secret, then "\r\n" */
+	enum secret_result r = SECRET_EINVAL;
 	struct stat st;
-	ssize_t n;
-	size_t len;
+	size_t n = 0;
+	ssize_t k;
 	int fd;
 
+	if (cap > SECRET_MAX)
+		cap = SECRET_MAX;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		snprintf(
+		    err, errlen, "%s %s: %s", label, path, strerror(errno));
+		return errno == ENOENT ? SECRET_ENOENT : SECRET_EINVAL;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto fail;
+		snprintf(err, errlen, "%s %s: %s", label, path,
+		    S_ISDIR(st.st_mode) ? "is a directory"
+		                        : "not a regular file");
+		goto out;
 	}
 	if (st.st_mode & S_IRWXO) {
 		snprintf(err, errlen,
-		    "%s: others may read or change it (chmod o-rwx %s)", path,
-		    path);
-		goto fail;
+		    "%s %s: others may read or change it (chmod o-rwx %s)",
+		    label, path, path);
+		goto out;
 	}
-	if (cap < 2 || (n = read(fd, buf, cap - 1)) < 0) {
-		snprintf(err, errlen, "%s: %s", path,
-		    cap < 2 ? "no room" : strerror(errno));
-		goto fail;
-	}
-	buf[n] = '\0';
-	for (len = 0; len < (size_t)n && buf[len] != '\n' && buf[len] != '\r';
-	     len++)
-		if (buf[len] == '\0')
+	while (n < sizeof(tmp)) {
+		if ((k = read(fd, tmp + n, sizeof(tmp) - n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "%s %s: %s", label, path,
+			    strerror(errno));
+			goto out;
+		}
+		if (k == 0)
 			break;
-	if (len < (size_t)n && buf[len] == '\0') {
-		snprintf(err, errlen, "%s: a NUL byte in the secret", path);
-		goto fail;
+		n += (size_t)k;
 	}
-	if (len == cap - 1) {
-		snprintf(
-		    err, errlen, "%s: longer than %zu bytes", path, cap - 2);
-		goto fail;
+	if (n > 0 && tmp[n - 1] == '\n')
+		n--;
+	if (n > 0 && tmp[n - 1] == '\r')
+		n--;
+	if (n == 0)
+		snprintf(err, errlen, "%s %s: the file is empty", label, path);
+	else if (n >= cap)
+		snprintf(err, errlen, "%s %s: longer than %zu bytes", label,
+		    path, cap - 1);
+	else if (memchr(tmp, '\0', n) != NULL)
+		snprintf(err, errlen, "%s %s: holds a NUL byte", label, path);
+	else if (memchr(tmp, '\n', n) != NULL || memchr(tmp, '\r', n) != NULL)
+		snprintf(err, errlen,
+		    "%s %s: more than one line (the secret is the first and "
+		    "only line)",
+		    label, path);
+	else {
+		memcpy(buf, tmp, n);
+		buf[n] = '\0';
+		r = SECRET_OK;
 	}
-	buf[len] = '\0';
-	if (len == 0) {
-		snprintf(err, errlen, "%s: no secret on its first line", path);
-		goto fail;
-	}
+out:
+	secret_wipe(tmp, sizeof(tmp));
+	if (r != SECRET_OK)
+		secret_wipe(buf, cap);
 	close(fd);
-	return 0;
-fail:
-	secret_wipe(buf, cap);
-	close(fd);
-	return -1;
+	return r;
 }
 
 void

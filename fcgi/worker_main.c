@@ -5,7 +5,10 @@
  *
  * main() wires things together:
  *  - the store (jobstore.h: --queue, an SQLite file or redis://HOST:PORT),
- *    one connection for the main thread and one for the heartbeat;
+ *    one connection for the main thread and one for the heartbeat; Redis's
+ *    password from --queue-password-file, a systemd credential, the
+ *    environment or the URL (redis_auth.h), erased here once both are open;
+ *    a password the server refuses ends the worker at start (exit 2);
  *  - the task registry (jobs.h) with the built-in run functions
  *    (jobs_run.h);
  *  - claim with a lease (--lease, default 10 s), renewed by a heartbeat
@@ -37,12 +40,14 @@
 #include "jobs_run.h"
 #include "jobstore.h"
 #include "num.h"
+#include "redis_auth.h"
 #include "stats_task.h"
 
 #define FINISH_TRIES 5
 
 struct opts {
-	const char *queue;
+	char *queue; /* argv's: its password is masked (redis_auth.h) */
+	const char *password_file;
 	const char *name;
 	const char *uploads;
 	uint32_t lease_ms;
@@ -102,7 +107,12 @@ usage(FILE *f)
 	    "\n"
 	    "  -q, --queue URL       the store: an SQLite file (PATH or "
 	    "sqlite:PATH)\n"
-	    "                        or redis://HOST[:PORT][/DB]\n"
+	    "                        or "
+	    "redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]\n"
+	    "      --queue-password-file FILE\n"
+	    "                        Redis's password, from FILE (see also\n"
+	    "                        FCGILAB_REDIS_PASSWORD, "
+	    "$CREDENTIALS_DIRECTORY)\n"
 	    "  -n, --name NAME       name in logs and leases (HOST:PID)\n"
 	    "  -u, --uploads DIR     the mux's upload directory, for "
 	    "\"stats\" jobs\n"
@@ -122,9 +132,10 @@ usage(FILE *f)
 static int
 parse_args(int argc, char **argv, struct opts *o, struct app_config *cfg)
 {
-	enum { O_LEASE = 256, O_POLL, O_MAX_SECS, O_MAX_N };
+	enum { O_LEASE = 256, O_POLL, O_MAX_SECS, O_MAX_N, O_PASSWORD_FILE };
 	static const struct option longopts[] = {
 	    {"queue", required_argument, NULL, 'q'},
+	    {"queue-password-file", required_argument, NULL, O_PASSWORD_FILE},
 	    {"name", required_argument, NULL, 'n'},
 	    {"uploads", required_argument, NULL, 'u'},
 	    {"lease", required_argument, NULL, O_LEASE},
@@ -145,6 +156,9 @@ parse_args(int argc, char **argv, struct opts *o, struct app_config *cfg)
 		switch (c) {
 		case 'q':
 			o->queue = optarg;
+			break;
+		case O_PASSWORD_FILE:
+			o->password_file = optarg;
 			break;
 		case 'n':
 			o->name = optarg;
@@ -392,17 +406,19 @@ run_job(struct jobstore *st, struct heartbeat *hb, const struct jobs_tasks *ts,
  */
 
 /* Open the store, waiting (until a stop signal) while it is unreachable.
- * NULL when stopped or when the URL names no store. */
+ * NULL when stopped, when the URL names no store, or when the server
+ * refuses the password (a mistake to fix, not to wait out). */
 static struct jobstore *
-open_store(const char *url)
+open_store(const char *url, const char *password)
 {
 	char err[JOBSTORE_ERR_MAX];
 	struct jobstore *s;
 	enum jobstore_result r;
 	bool said = false;
 
-	while ((r = jobstore_open(url, &s, err, sizeof(err))) != JOBSTORE_OK) {
-		if (r == JOBSTORE_EINVAL) {
+	while ((r = jobstore_open(url, password, &s, err, sizeof(err))) !=
+	    JOBSTORE_OK) {
+		if (r == JOBSTORE_EINVAL || r == JOBSTORE_EAUTH) {
 			fprintf(stderr, "fcgilab-worker: %s\n", err);
 			return NULL;
 		}
@@ -444,6 +460,7 @@ work(struct jobstore *st, struct heartbeat *hb, const struct jobs_tasks *ts,
 		case JOBSTORE_EIO:
 		case JOBSTORE_ENOMEM:
 		case JOBSTORE_EINVAL:
+		case JOBSTORE_EAUTH:
 			if (!said)
 				logf_("claiming: %s", jobstore_error(st));
 			said = true;
@@ -456,7 +473,10 @@ work(struct jobstore *st, struct heartbeat *hb, const struct jobs_tasks *ts,
 int
 main(int argc, char **argv)
 {
-	struct opts o = {NULL, NULL, NULL, 10000, 100, 0};
+	struct opts o = {NULL, NULL, NULL, NULL, 10000, 100, 0};
+	char err[JOBSTORE_ERR_MAX];
+	enum redis_auth_source src;
+	struct redis_auth rauth;
 	struct heartbeat hb;
 	struct jobstore *st = NULL;
 	struct jobs_tasks tasks;
@@ -467,6 +487,12 @@ main(int argc, char **argv)
 	app_config_init(&cfg);
 	if (parse_args(argc, argv, &o, &cfg) != 0)
 		return 2;
+	/* first: it masks the URL's password in our argv */
+	if (redis_auth_load(&rauth, o.password_file, o.queue, err,
+	        sizeof(err)) != REDIS_AUTH_OK) {
+		fprintf(stderr, "fcgilab-worker: %s\n", err);
+		return 2;
+	}
 	gethostname(host, sizeof(host) - 1);
 	if (o.name != NULL)
 		snprintf(self, sizeof(self), "%s", o.name);
@@ -490,11 +516,14 @@ main(int argc, char **argv)
 
 	memset(&hb, 0, sizeof(hb));
 	hb.lease_ms = o.lease_ms;
-	if ((st = open_store(o.queue)) == NULL ||
-	    (hb.store = open_store(o.queue)) == NULL) {
+	if ((st = open_store(o.queue, redis_auth_password(&rauth))) == NULL ||
+	    (hb.store = open_store(o.queue, redis_auth_password(&rauth))) ==
+	        NULL) {
 		rc = stopping ? 0 : 2;
 		goto out;
 	}
+	src = rauth.source;
+	redis_auth_wipe(&rauth); /* each store keeps its own copy */
 	pthread_mutex_init(&hb.mu, NULL);
 	pthread_cond_init(&hb.cv, NULL);
 	if ((errno = pthread_create(&hb.thread, NULL, hb_main, &hb)) != 0) {
@@ -502,7 +531,9 @@ main(int argc, char **argv)
 		    stderr, "fcgilab-worker: thread: %s\n", strerror(errno));
 		goto out;
 	}
-	logf_("ready (%s store, lease %.1f s)", st->ops->name,
+	logf_("ready (%s store%s%s, lease %.1f s)", st->ops->name,
+	    src != REDIS_AUTH_NONE ? ", password from " : "",
+	    src != REDIS_AUTH_NONE ? redis_auth_source_name(src) : "",
 	    o.lease_ms / 1000.0);
 	work(st, &hb, &tasks, &o);
 	pthread_mutex_lock(&hb.mu);
@@ -513,6 +544,7 @@ main(int argc, char **argv)
 	logf_("stopped");
 	rc = 0;
 out:
+	redis_auth_wipe(&rauth);
 	jobstore_close(hb.store);
 	jobstore_close(st);
 	return rc;

@@ -74,6 +74,29 @@ teardown() {
 	fi
 }
 
+@test "the mux and worker units take Redis's password from /etc/default/fcgilab or a credential" {
+	local unit name
+	for name in fcgilab-mux fcgilab-worker; do
+		unit=$DEST$UNITDIR/$name.service
+		grep -q '^EnvironmentFile=-/etc/default/fcgilab$' "$unit"
+		grep -q 'FCGILAB_REDIS_PASSWORD' "$unit"
+		grep -q '^#LoadCredential=redis-password:/etc/fcgilab/redis-password$' "$unit"
+		# the password is never on the command line the unit builds
+		run grep -E '^ExecStart=.*(PASSWORD|password)' "$unit"
+		assert_failure
+		if command -v systemd-analyze >/dev/null; then
+			# the unit with the credential's line, as a drop-in makes it
+			RUN=$(mktemp -d /tmp/fcgilab-run.XXXXXX)
+			sed 's/^#LoadCredential=/LoadCredential=/' "$unit" >"$RUN/$name.service"
+			grep -q '^LoadCredential=redis-password:' "$RUN/$name.service"
+			run systemd-analyze verify "$RUN/$name.service"
+			refute_output --regexp '^(.*[^)]: |)[^C].*(rror|nknown|nvalid)'
+			rm -rf "$RUN"
+			RUN=
+		fi
+	done
+}
+
 @test "the lighttpd snippet routes /wait, /cpu to the pool and /wait_async to the mux" {
 	local port conf snippet
 	RUN=$(mktemp -d /tmp/fcgilab-run.XXXXXX)

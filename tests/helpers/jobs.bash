@@ -15,8 +15,11 @@
 
 REDIS_SERVER=${REDIS_SERVER:-redis-server}
 
-# redis_start: REDIS_PID, REDIS_PORT, REDIS_DIR; a fresh server with no
-# persistence on a free port of 127.0.0.1 (tried until one binds).
+# redis_start [ARG…]: REDIS_PID, REDIS_PORT, REDIS_DIR; a fresh server with
+# no persistence on a free port of 127.0.0.1 (tried until one binds). ARGs
+# go to redis-server after ours (e.g. --requirepass PW, --user …), with
+# @PORT@ replaced by the port (e.g. --port 0 --tls-port @PORT@: TLS only).
+# shellcheck disable=SC2120 # the ARGs come from other suites
 redis_start() {
 	local try
 	REDIS_DIR=$(mktemp -d /tmp/fcgilab-redis.XXXXXX)
@@ -24,7 +27,8 @@ redis_start() {
 		REDIS_PORT=$((20000 + RANDOM % 40000))
 		"$REDIS_SERVER" --port "$REDIS_PORT" --bind 127.0.0.1 \
 			--dir "$REDIS_DIR" --save '' --appendonly no \
-			--daemonize no --logfile "$REDIS_DIR/redis.log" 3>&- &
+			--daemonize no --logfile "$REDIS_DIR/redis.log" \
+			"${@//@PORT@/$REDIS_PORT}" 3>&- &
 		REDIS_PID=$!
 		for _ in $(seq 100); do
 			if grep -q 'Ready to accept connections' "$REDIS_DIR/redis.log" 2>/dev/null; then

@@ -36,7 +36,7 @@ open_store(void)
 	char err[JOBSTORE_ERR_MAX];
 	struct jobstore *s = NULL;
 
-	if (jobstore_open(url, &s, err, sizeof(err)) != JOBSTORE_OK)
+	if (jobstore_open(url, NULL, &s, err, sizeof(err)) != JOBSTORE_OK)
 		printf("# open %s: %s\n", url, err);
 	return s;
 }
@@ -364,9 +364,10 @@ main(void)
 		unlink(path);
 		rmdir(dir);
 	}
-	ok(jobstore_open("http://x", &s, path, sizeof(path)) == JOBSTORE_EINVAL,
+	ok(jobstore_open("http://x", NULL, &s, path, sizeof(path)) ==
+	        JOBSTORE_EINVAL,
 	    "a URL of another scheme: EINVAL (%s)", path);
-	ok(jobstore_open("redis://h:0", &s, path, sizeof(path)) ==
+	ok(jobstore_open("redis://h:0", NULL, &s, path, sizeof(path)) ==
 	        JOBSTORE_EINVAL,
 	    "redis://h:0: EINVAL");
 	return done_testing();

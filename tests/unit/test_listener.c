@@ -13,7 +13,6 @@
 
 #include "ipaddr.h"
 #include "listener.h"
-#include "secret.h"
 #include "tap.h"
 
 static struct sockaddr_storage ss;
@@ -227,50 +226,6 @@ test_unix(void)
 	rmdir(dir);
 }
 
-static void
-test_secret(void)
-{
-	char dir[] = "/tmp/test_secret.XXXXXX", path[128], buf[64], err[256];
-	int fd;
-
-	if (!ok(mkdtemp(dir) != NULL, "secret: a temp dir"))
-		return;
-	snprintf(path, sizeof(path), "%s/token", dir);
-	fd = open(path, O_CREAT | O_WRONLY, 0640);
-	if (write(fd, "abc-def\r\nsecond line\n", 21) != 21)
-		abort();
-	close(fd);
-	ok(secret_read_file(path, buf, sizeof(buf), err, sizeof(err)) == 0 &&
-	        strcmp(buf, "abc-def") == 0,
-	    "secret: the first line, CRLF dropped");
-	chmod(path, 0644);
-	ok(secret_read_file(path, buf, sizeof(buf), err, sizeof(err)) == -1 &&
-	        strstr(err, "others may read") != NULL &&
-	        strstr(err, "abc") == NULL,
-	    "secret: a file others may read is refused, secret not shown");
-	chmod(path, 0600);
-	fd = open(path, O_WRONLY | O_TRUNC);
-	if (write(fd, "\n", 1) != 1)
-		abort();
-	close(fd);
-	ok(secret_read_file(path, buf, sizeof(buf), err, sizeof(err)) == -1,
-	    "secret: an empty first line is refused");
-	fd = open(path, O_WRONLY | O_TRUNC);
-	for (int i = 0; i < 10; i++)
-		if (write(fd, "0123456789", 10) != 10)
-			abort();
-	close(fd);
-	ok(secret_read_file(path, buf, sizeof(buf), err, sizeof(err)) == -1 &&
-	        strstr(err, "longer than") != NULL,
-	    "secret: longer than the buffer is refused");
-	ok(secret_read_file(dir, buf, sizeof(buf), err, sizeof(err)) == -1,
-	    "secret: a directory is refused");
-	unlink(path);
-	ok(secret_read_file(path, buf, sizeof(buf), err, sizeof(err)) == -1,
-	    "secret: a missing file is refused");
-	rmdir(dir);
-}
-
 int
 main(void)
 {
@@ -278,6 +233,5 @@ main(void)
 	test_acl();
 	test_tcp();
 	test_unix();
-	test_secret();
 	return done_testing();
 }

@@ -62,7 +62,7 @@ count_jobs(const char *path)
 	struct jobstore *s;
 	struct jobstore_stats st;
 
-	if (jobstore_open(path, &s, err, sizeof(err)) != JOBSTORE_OK)
+	if (jobstore_open(path, NULL, &s, err, sizeof(err)) != JOBSTORE_OK)
 		return 0;
 	s->ops->stats(s, &st);
 	jobstore_close(s);
@@ -83,7 +83,7 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	snprintf(path, sizeof(path), "%s/jobs.db", dir);
-	ok(jobstore_open(path, &s, err, sizeof(err)) == JOBSTORE_OK,
+	ok(jobstore_open(path, NULL, &s, err, sizeof(err)) == JOBSTORE_OK,
 	    "open an SQLite store");
 	ok(storeq_new(&q, s, 1000, 512) == STOREQ_OK, "start the store thread");
 	for (i = 0; i < BURST; i++)
