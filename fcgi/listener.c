@@ -287,6 +287,13 @@ fail:
 	return -1;
 }
 
+bool
+listener_is_unix(const struct listener_spec *spec)
+{
+	return spec->addr != NULL &&
+	    (spec->addr[0] == '/' || strchr(spec->addr, ':') == NULL);
+}
+
 int
 listener_open(const struct listener_spec *spec, char *err, size_t errlen)
 {
@@ -297,7 +304,7 @@ listener_open(const struct listener_spec *spec, char *err, size_t errlen)
 	}
 	if (spec->addr == NULL)
 		return open_fd0(spec, err, errlen);
-	if (spec->addr[0] == '/' || strchr(spec->addr, ':') == NULL)
+	if (listener_is_unix(spec))
 		return open_unix(spec, err, errlen);
 	return open_tcp(spec, err, errlen);
 }

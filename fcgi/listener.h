@@ -72,4 +72,7 @@ struct listener_spec {
 /* Open (or check) the listener. Returns the fd (0 for fd 0), or -1. */
 int listener_open(const struct listener_spec *spec, char *err, size_t errlen);
 
+/* Does spec name a unix socket path (which listener_open creates)? */
+bool listener_is_unix(const struct listener_spec *spec);
+
 #endif

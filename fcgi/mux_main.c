@@ -467,6 +467,9 @@ main(int argc, char **argv)
 		}
 	rc = 0;
 out:
+	/* a start that failed leaves no socket of ours behind */
+	if (rc != 0 && listener_is_unix(&ls))
+		unlink(ls.addr);
 	redis_auth_wipe(&rauth);
 	if (m != NULL)
 		mux_free(m);

@@ -150,4 +150,6 @@ fcgi_post() {
 		--uploads "$BATS_TEST_TMPDIR/missing" 3>&-
 	assert_failure 1
 	assert_output --partial "$BATS_TEST_TMPDIR/missing"
+	# a start that failed leaves no socket behind
+	[ ! -e "$BATS_TEST_TMPDIR/m.sock" ]
 }
