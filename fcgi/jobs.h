@@ -1,7 +1,7 @@
 /*
  * jobs — background jobs as pure logic: the task registry, validation of
  * POST /jobs bodies and of GET /jobs queries, job records and their JSON,
- * job ids and page cursors. Shared by the mux (jobs_api), the worker
+ * job ids and page cursors. Shared by the mux (mod_jobs), the worker
  * (fcgilab-worker) and the stores (jobstore_*.c).
  *
  * Contract:

@@ -9,7 +9,7 @@
  *    (SQLite: one connection per thread; hiredis contexts are not
  *    thread-safe). Open one per thread that needs the store.
  *  - Every call blocks on I/O (disk or network): never call it on the
- *    mux's event loop (jobs_api uses a store thread, storeq.h).
+ *    mux's event loop (mod_jobs uses a store thread, storeq.h).
  *  - Durability: jobstore_enqueue returns JOBSTORE_OK only after the jobs
  *    are committed (SQLite: the transaction is on disk, synchronous=FULL;
  *    Redis: the server applied the script; its persistence is Redis's).
@@ -59,7 +59,7 @@ const char *jobstore_result_name(enum jobstore_result r);
 #define JOBSTORE_NBUCKETS 14
 extern const uint32_t jobstore_bucket_ms[JOBSTORE_NBUCKETS];
 
-struct jobstore_stats {
+struct jobstore_counts {
 	uint64_t count[JOBS_STATUS__MAX]; /* jobs in each status now */
 	uint64_t retried; /* jobs put back after their worker was lost */
 	uint64_t started; /* first starts (the latency's count) */
@@ -94,8 +94,8 @@ struct jobstore_ops {
 	enum jobstore_result (*finish)(struct jobstore *s, const char *id,
 	    const struct jobstore_lease *lease, enum jobs_status status,
 	    const char *result, const char *error);
-	enum jobstore_result (*stats)(
-	    struct jobstore *s, struct jobstore_stats *out);
+	enum jobstore_result (*counts)(
+	    struct jobstore *s, struct jobstore_counts *out);
 };
 
 /* The common head of every store. */

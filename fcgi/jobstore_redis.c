@@ -15,8 +15,8 @@
  *      st:<status>  ZSET   the same members, one set per status; the oldest
  *                          member of st:queued is the next job to claim
  *      leases       ZSET   id scored by its lease's expiry (µs)
- *      stats        HASH   retried, started, latency_sum_us, bucket_<i>
- *      clock        STRING the last created_us handed out: a batch of n
+ *      stats        HASH   (the counts) retried, started, latency_sum_us,
+ * bucket_<i> clock        STRING the last created_us handed out: a batch of n
  *                          jobs takes n µs, and the next batch starts
  *                          after it, so creation order is list order
  *  - Times come from the server's TIME, so machines need no common clock.
@@ -651,7 +651,7 @@ rs_cancel(struct jobstore *base, const char *id, struct jobs_record *out)
 }
 
 static enum jobstore_result
-rs_stats(struct jobstore *base, struct jobstore_stats *out)
+rs_counts(struct jobstore *base, struct jobstore_counts *out)
 {
 	struct rs *s = (struct rs *)base;
 	redisReply *rep, *h;
@@ -815,5 +815,5 @@ static const struct jobstore_ops rs_ops = {
     .claim = rs_claim,
     .renew = rs_renew,
     .finish = rs_finish,
-    .stats = rs_stats,
+    .counts = rs_counts,
 };

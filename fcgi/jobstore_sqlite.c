@@ -379,7 +379,7 @@ sq_cancel(struct jobstore *base, const char *id, struct jobs_record *out)
 }
 
 static enum jobstore_result
-sq_stats(struct jobstore *base, struct jobstore_stats *out)
+sq_counts(struct jobstore *base, struct jobstore_counts *out)
 {
 	struct sq *s = (struct sq *)base;
 	sqlite3_stmt *q = stmt(s, ST_COUNT);
@@ -658,5 +658,5 @@ static const struct jobstore_ops sq_ops = {
     .claim = sq_claim,
     .renew = sq_renew,
     .finish = sq_finish,
-    .stats = sq_stats,
+    .counts = sq_counts,
 };

@@ -9,8 +9,8 @@
 #include "multipart.h"
 
 /* hlen and matched must hold their limits. */
-static_assert(MP_MAX_HEADERS <= UINT16_MAX, "hlen is a uint16_t");
-static_assert(MP_DELIM_MAX <= UINT8_MAX, "dlen is a uint8_t");
+static_assert(MULTIPART_MAX_HEADERS <= UINT16_MAX, "hlen is a uint16_t");
+static_assert(MULTIPART_DELIM_MAX <= UINT8_MAX, "dlen is a uint8_t");
 
 /* What scanning one parameter of a header value found. */
 enum param_scan {
@@ -26,10 +26,10 @@ struct param {
 	bool quoted;
 };
 
-static enum mp_result
-fail(struct mp_parser *p, enum mp_result err)
+static enum multipart_result
+fail(struct multipart_parser *p, enum multipart_result err)
 {
-	p->state = MP_S_ERROR;
+	p->state = MULTIPART_S_ERROR;
 	p->error = err;
 	return err;
 }
@@ -183,7 +183,7 @@ boundary_ok(const char *b, size_t n)
 {
 	size_t i;
 
-	if (n < 1 || n > MP_BOUNDARY_MAX || b[n - 1] == ' ')
+	if (n < 1 || n > MULTIPART_BOUNDARY_MAX || b[n - 1] == ' ')
 		return false;
 	for (i = 0; i < n; i++)
 		if ((unsigned char)b[i] < 0x20 || (unsigned char)b[i] > 0x7e)
@@ -209,15 +209,15 @@ form_data_type(const char *s)
 }
 
 bool
-mp_is_multipart(const char *content_type)
+multipart_is_multipart(const char *content_type)
 {
 	return content_type != NULL && form_data_type(content_type) > 0;
 }
 
-enum mp_result
-mp_boundary(const char *content_type, char *out, size_t cap)
+enum multipart_result
+multipart_boundary(const char *content_type, char *out, size_t cap)
 {
-	char tmp[MP_BOUNDARY_MAX + 1];
+	char tmp[MULTIPART_BOUNDARY_MAX + 1];
 	struct param pm, b = {0};
 	enum param_scan ps;
 	size_t pos, n;
@@ -226,27 +226,27 @@ mp_boundary(const char *content_type, char *out, size_t cap)
 	if (cap > 0)
 		out[0] = '\0';
 	if (content_type == NULL || (pos = form_data_type(content_type)) == 0)
-		return MP_EPROTO;
+		return MULTIPART_EPROTO;
 	while ((ps = next_param(content_type, &pos, &pm)) == PS_PARAM) {
 		if (!word_eq(content_type + pm.name, pm.nlen, "boundary"))
 			continue;
 		if (found)
-			return MP_EPROTO; /* which one? */
+			return MULTIPART_EPROTO; /* which one? */
 		found = true;
 		b = pm;
 	}
 	if (ps != PS_END || !found)
-		return MP_EPROTO;
-	if ((n = unquote(NULL, content_type, &b)) > MP_BOUNDARY_MAX)
-		return MP_EPROTO;
+		return MULTIPART_EPROTO;
+	if ((n = unquote(NULL, content_type, &b)) > MULTIPART_BOUNDARY_MAX)
+		return MULTIPART_EPROTO;
 	unquote(tmp, content_type, &b);
 	if (!boundary_ok(tmp, n))
-		return MP_EPROTO;
+		return MULTIPART_EPROTO;
 	if (n >= cap)
-		return MP_ETOOBIG;
+		return MULTIPART_ETOOBIG;
 	memcpy(out, tmp, n);
 	out[n] = '\0';
-	return MP_OK;
+	return MULTIPART_OK;
 }
 
 /* --- part headers (RFC 7578 §4.2, §4.4, §4.8) ----------------------------- */
@@ -256,8 +256,8 @@ mp_boundary(const char *content_type, char *out, size_t cap)
  * NUL-terminated value inside p->hdr. The decoded name and filename are
  * written over their own parameter (at its name), which is already read.
  */
-static enum mp_result
-parse_disposition(char *v, struct mp_part *part)
+static enum multipart_result
+parse_disposition(char *v, struct multipart_part *part)
 {
 	struct param pm;
 	enum param_scan ps;
@@ -266,7 +266,7 @@ parse_disposition(char *v, struct mp_part *part)
 
 	/* The disposition type is case-insensitive (RFC 6266 §4.1). */
 	if (!word_eq(v, pos, "form-data"))
-		return MP_EPROTO;
+		return MULTIPART_EPROTO;
 	while ((ps = next_param(v, &pos, &pm)) == PS_PARAM) {
 		if (word_eq(v + pm.name, pm.nlen, "name"))
 			slot = &part->name;
@@ -275,24 +275,24 @@ parse_disposition(char *v, struct mp_part *part)
 		else
 			continue; /* filename* and others, see multipart.h */
 		if (*slot != NULL)
-			return MP_EPROTO;
+			return MULTIPART_EPROTO;
 		v[pm.name + unquote(v + pm.name, v, &pm)] = '\0';
 		*slot = v + pm.name;
 	}
 	if (ps != PS_END || part->name == NULL)
-		return MP_EPROTO; /* RFC 7578 §4.2: name is required */
-	return MP_OK;
+		return MULTIPART_EPROTO; /* RFC 7578 §4.2: name is required */
+	return MULTIPART_OK;
 }
 
 /* One NUL-terminated header line: field-name ":" OWS value OWS. */
-static enum mp_result
-parse_header_line(char *line, struct mp_part *part, bool *disposition)
+static enum multipart_result
+parse_header_line(char *line, struct multipart_part *part, bool *disposition)
 {
 	size_t n = skip_token(line, 0), end;
 	char *v;
 
 	if (n == 0 || line[n] != ':')
-		return MP_EPROTO;
+		return MULTIPART_EPROTO;
 	v = line + skip_ows(line, n + 1);
 	end = strlen(v);
 	while (end > 0 && (v[end - 1] == ' ' || v[end - 1] == '\t'))
@@ -300,26 +300,26 @@ parse_header_line(char *line, struct mp_part *part, bool *disposition)
 	v[end] = '\0';
 	if (word_eq(line, n, "content-disposition")) {
 		if (*disposition)
-			return MP_EPROTO;
+			return MULTIPART_EPROTO;
 		*disposition = true;
 		return parse_disposition(v, part);
 	}
 	if (word_eq(line, n, "content-type")) {
 		if (part->content_type != NULL)
-			return MP_EPROTO;
+			return MULTIPART_EPROTO;
 		part->content_type = v;
 	}
-	return MP_OK; /* others are ignored (RFC 7578 §4.8) */
+	return MULTIPART_OK; /* others are ignored (RFC 7578 §4.8) */
 }
 
 /* The complete header block in p->hdr (CRLF line ends, checked as it
  * came, ending with an empty line), parsed in place into *part. */
-static enum mp_result
-parse_headers(struct mp_parser *p, struct mp_part *part)
+static enum multipart_result
+parse_headers(struct multipart_parser *p, struct multipart_part *part)
 {
 	char *h = p->hdr, *line, *cr;
 	bool disposition = false;
-	enum mp_result r;
+	enum multipart_result r;
 	size_t i;
 
 	memset(part, 0, sizeof(*part));
@@ -330,16 +330,18 @@ parse_headers(struct mp_parser *p, struct mp_part *part)
 	for (line = h; *line != '\r'; line = cr + 2) {
 		cr = memchr(line, '\r', (size_t)(h + p->hlen - line));
 		*cr = '\0';
-		if ((r = parse_header_line(line, part, &disposition)) != MP_OK)
+		if ((r = parse_header_line(line, part, &disposition)) !=
+		    MULTIPART_OK)
 			return r;
 	}
-	return disposition ? MP_OK : MP_EPROTO; /* RFC 7578 §4.2 */
+	return disposition ? MULTIPART_OK
+	                   : MULTIPART_EPROTO; /* RFC 7578 §4.2 */
 }
 
 /* The header block ends with an empty line: it is CRLF alone (no
  * headers), or ends with CRLF CRLF. */
 static bool
-block_done(const struct mp_parser *p)
+block_done(const struct multipart_parser *p)
 {
 	const char *end = p->hdr + p->hlen;
 
@@ -351,35 +353,35 @@ block_done(const struct mp_parser *p)
 
 /* Collect header bytes until the empty line; returns the bytes taken. */
 static size_t
-headers(struct mp_parser *p, const uint8_t *b, size_t n,
-    const struct mp_callbacks *cb, void *arg)
+headers(struct multipart_parser *p, const uint8_t *b, size_t n,
+    const struct multipart_callbacks *cb, void *arg)
 {
-	struct mp_part part;
+	struct multipart_part part;
 	size_t i;
 	uint8_t c, prev;
-	enum mp_result r;
+	enum multipart_result r;
 
 	for (i = 0; i < n; i++) {
 		c = b[i];
 		prev = p->hlen > 0 ? (uint8_t)p->hdr[p->hlen - 1] : 0;
-		if (p->hlen == MP_MAX_HEADERS) {
-			fail(p, MP_ETOOBIG);
+		if (p->hlen == MULTIPART_MAX_HEADERS) {
+			fail(p, MULTIPART_ETOOBIG);
 			return i + 1;
 		}
 		if (c == '\0' || (prev == '\r') != (c == '\n')) {
-			fail(p, MP_EPROTO); /* NUL, bare CR or bare LF */
+			fail(p, MULTIPART_EPROTO); /* NUL, bare CR or bare LF */
 			return i + 1;
 		}
 		p->hdr[p->hlen++] = (char)c;
 		if (!block_done(p))
 			continue;
-		if ((r = parse_headers(p, &part)) != MP_OK)
+		if ((r = parse_headers(p, &part)) != MULTIPART_OK)
 			fail(p, r);
 		else if (cb->part_begin != NULL && !cb->part_begin(arg, &part))
-			fail(p, MP_ESTOP);
+			fail(p, MULTIPART_ESTOP);
 		else {
 			p->in_part = true;
-			p->state = MP_S_BODY;
+			p->state = MULTIPART_S_BODY;
 			p->matched = 0;
 		}
 		return i + 1;
@@ -390,14 +392,14 @@ headers(struct mp_parser *p, const uint8_t *b, size_t n,
 /* --- delimiters (RFC 2046 §5.1.1) ----------------------------------------- */
 
 static bool
-emit(struct mp_parser *p, const uint8_t *d, size_t n,
-    const struct mp_callbacks *cb, void *arg)
+emit(struct multipart_parser *p, const uint8_t *d, size_t n,
+    const struct multipart_callbacks *cb, void *arg)
 {
-	if (n == 0 || p->state != MP_S_BODY || cb->part_data == NULL)
+	if (n == 0 || p->state != MULTIPART_S_BODY || cb->part_data == NULL)
 		return true;
 	if (cb->part_data(arg, d, n))
 		return true;
-	fail(p, MP_ESTOP);
+	fail(p, MULTIPART_ESTOP);
 	return false;
 }
 
@@ -409,8 +411,8 @@ emit(struct mp_parser *p, const uint8_t *d, size_t n,
  * match restarts at the mismatching byte, with no KMP table.
  */
 static size_t
-scan(struct mp_parser *p, const uint8_t *b, size_t n,
-    const struct mp_callbacks *cb, void *arg)
+scan(struct multipart_parser *p, const uint8_t *b, size_t n,
+    const struct multipart_callbacks *cb, void *arg)
 {
 	size_t i = 0, held = p->matched; /* matched in earlier pieces */
 	const uint8_t *cr;
@@ -429,7 +431,7 @@ scan(struct mp_parser *p, const uint8_t *b, size_t n,
 			if (!emit(p, b, i - (p->dlen - held), cb, arg))
 				return i;
 			p->matched = 0;
-			p->state = MP_S_DELIM_TAIL;
+			p->state = MULTIPART_S_DELIM_TAIL;
 			return i;
 		}
 		/* Not the delimiter: what was held back is data after all. */
@@ -444,14 +446,15 @@ scan(struct mp_parser *p, const uint8_t *b, size_t n,
 
 /* The end of a delimiter line: part_end for the part it closes. */
 static bool
-end_part(struct mp_parser *p, const struct mp_callbacks *cb, void *arg)
+end_part(
+    struct multipart_parser *p, const struct multipart_callbacks *cb, void *arg)
 {
 	if (!p->in_part)
 		return true;
 	p->in_part = false;
 	if (cb->part_end == NULL || cb->part_end(arg))
 		return true;
-	fail(p, MP_ESTOP);
+	fail(p, MULTIPART_ESTOP);
 	return false;
 }
 
@@ -461,62 +464,63 @@ end_part(struct mp_parser *p, const struct mp_callbacks *cb, void *arg)
  * LWSP padding is SP and HTAB; anything else after the boundary means the
  * boundary began a line of content, which §5.1.1 forbids. */
 static void
-delim_line(
-    struct mp_parser *p, uint8_t c, const struct mp_callbacks *cb, void *arg)
+delim_line(struct multipart_parser *p, uint8_t c,
+    const struct multipart_callbacks *cb, void *arg)
 {
 	switch (p->state) {
-	case MP_S_DELIM_TAIL:
-	case MP_S_PADDING:
-		if (c == '-' && p->state == MP_S_DELIM_TAIL)
-			p->state = MP_S_CLOSE;
+	case MULTIPART_S_DELIM_TAIL:
+	case MULTIPART_S_PADDING:
+		if (c == '-' && p->state == MULTIPART_S_DELIM_TAIL)
+			p->state = MULTIPART_S_CLOSE;
 		else if (c == ' ' || c == '\t')
-			p->state = MP_S_PADDING;
+			p->state = MULTIPART_S_PADDING;
 		else if (c == '\r')
-			p->state = MP_S_DELIM_LF;
+			p->state = MULTIPART_S_DELIM_LF;
 		else
-			fail(p, MP_EPROTO);
+			fail(p, MULTIPART_EPROTO);
 		return;
-	case MP_S_CLOSE:
+	case MULTIPART_S_CLOSE:
 		if (c != '-')
-			fail(p, MP_EPROTO);
+			fail(p, MULTIPART_EPROTO);
 		else if (end_part(p, cb, arg))
-			p->state = MP_S_EPILOGUE; /* the rest is ignored */
+			p->state =
+			    MULTIPART_S_EPILOGUE; /* the rest is ignored */
 		return;
-	case MP_S_DELIM_LF:
+	case MULTIPART_S_DELIM_LF:
 		if (c != '\n')
-			fail(p, MP_EPROTO);
+			fail(p, MULTIPART_EPROTO);
 		else if (end_part(p, cb, arg)) {
-			p->state = MP_S_HEADERS;
+			p->state = MULTIPART_S_HEADERS;
 			p->hlen = 0;
 		}
 		return;
-	case MP_S_PREAMBLE:
-	case MP_S_HEADERS:
-	case MP_S_BODY:
-	case MP_S_EPILOGUE:
-	case MP_S_ERROR:
-	case MP_S__MAX:
+	case MULTIPART_S_PREAMBLE:
+	case MULTIPART_S_HEADERS:
+	case MULTIPART_S_BODY:
+	case MULTIPART_S_EPILOGUE:
+	case MULTIPART_S_ERROR:
+	case MULTIPART_S__MAX:
 		break;
 	}
-	fail(p, MP_EPROTO); /* unreachable: a corrupted parser */
+	fail(p, MULTIPART_EPROTO); /* unreachable: a corrupted parser */
 }
 
 /* --- the parser ----------------------------------------------------------- */
 
 void
-mp_init(struct mp_parser *p, const char *boundary)
+multipart_init(struct multipart_parser *p, const char *boundary)
 {
 	size_t n = boundary != NULL ? strlen(boundary) : 0;
 
 	memset(p, 0, sizeof(*p));
 	if (!boundary_ok(boundary, n)) {
-		fail(p, MP_EPROTO);
+		fail(p, MULTIPART_EPROTO);
 		return;
 	}
 	memcpy(p->delim, "\r\n--", 4);
 	memcpy(p->delim + 4, boundary, n);
 	p->dlen = (uint8_t)(n + 4);
-	p->state = MP_S_PREAMBLE;
+	p->state = MULTIPART_S_PREAMBLE;
 	/* The first delimiter may open the body: its CRLF is taken as read
 	 * (RFC 2046 §5.1.1 dash-boundary). */
 	p->matched = 2;
@@ -524,84 +528,84 @@ mp_init(struct mp_parser *p, const char *boundary)
 
 /* One step over b[0..n), n > 0; returns the bytes taken. */
 static size_t
-step(struct mp_parser *p, const uint8_t *b, size_t n,
-    const struct mp_callbacks *cb, void *arg)
+step(struct multipart_parser *p, const uint8_t *b, size_t n,
+    const struct multipart_callbacks *cb, void *arg)
 {
 	switch (p->state) {
-	case MP_S_PREAMBLE:
-	case MP_S_BODY:
+	case MULTIPART_S_PREAMBLE:
+	case MULTIPART_S_BODY:
 		return scan(p, b, n, cb, arg);
-	case MP_S_HEADERS:
+	case MULTIPART_S_HEADERS:
 		return headers(p, b, n, cb, arg);
-	case MP_S_DELIM_TAIL:
-	case MP_S_CLOSE:
-	case MP_S_PADDING:
-	case MP_S_DELIM_LF:
+	case MULTIPART_S_DELIM_TAIL:
+	case MULTIPART_S_CLOSE:
+	case MULTIPART_S_PADDING:
+	case MULTIPART_S_DELIM_LF:
 		delim_line(p, b[0], cb, arg);
 		return 1;
-	case MP_S_EPILOGUE:
+	case MULTIPART_S_EPILOGUE:
 		return n; /* RFC 2046 §5.1.1: ignored */
-	case MP_S_ERROR:
-	case MP_S__MAX:
+	case MULTIPART_S_ERROR:
+	case MULTIPART_S__MAX:
 		break;
 	}
-	fail(p, MP_EPROTO); /* unreachable: a corrupted parser */
+	fail(p, MULTIPART_EPROTO); /* unreachable: a corrupted parser */
 	return 0;
 }
 
-enum mp_result
-mp_feed(struct mp_parser *p, const uint8_t *buf, size_t len,
-    const struct mp_callbacks *cb, void *arg)
+enum multipart_result
+multipart_feed(struct multipart_parser *p, const uint8_t *buf, size_t len,
+    const struct multipart_callbacks *cb, void *arg)
 {
 	size_t off = 0, n;
 
-	while (off < len && p->state != MP_S_ERROR) {
+	while (off < len && p->state != MULTIPART_S_ERROR) {
 		n = step(p, buf + off, len - off, cb, arg);
 		off += n;
 		p->consumed += n;
 	}
-	return p->state == MP_S_ERROR ? p->error : MP_OK;
+	return p->state == MULTIPART_S_ERROR ? p->error : MULTIPART_OK;
 }
 
-enum mp_result
-mp_finish(struct mp_parser *p)
+enum multipart_result
+multipart_finish(struct multipart_parser *p)
 {
-	if (p->state == MP_S_ERROR)
+	if (p->state == MULTIPART_S_ERROR)
 		return p->error;
-	if (p->state != MP_S_EPILOGUE)
-		return fail(p, MP_EPROTO); /* truncated */
-	return MP_OK;
+	if (p->state != MULTIPART_S_EPILOGUE)
+		return fail(p, MULTIPART_EPROTO); /* truncated */
+	return MULTIPART_OK;
 }
 
 /* --- names for logs ------------------------------------------------------- */
 
 const char *
-mp_result_name(enum mp_result r)
+multipart_result_name(enum multipart_result r)
 {
-	static const char *const names[MP_RESULT__MAX] = {
-	    [MP_OK] = "ok",
-	    [MP_EPROTO] = "protocol-error",
-	    [MP_ETOOBIG] = "too-big",
-	    [MP_ESTOP] = "stopped",
+	static const char *const names[MULTIPART_RESULT__MAX] = {
+	    [MULTIPART_OK] = "ok",
+	    [MULTIPART_EPROTO] = "protocol-error",
+	    [MULTIPART_ETOOBIG] = "too-big",
+	    [MULTIPART_ESTOP] = "stopped",
 	};
 
-	return (unsigned)r < MP_RESULT__MAX ? names[r] : "?";
+	return (unsigned)r < MULTIPART_RESULT__MAX ? names[r] : "?";
 }
 
 const char *
-mp_state_name(enum mp_state s)
+multipart_state_name(enum multipart_state s)
 {
-	static const char *const names[MP_S__MAX] = {
-	    [MP_S_PREAMBLE] = "preamble",
-	    [MP_S_DELIM_TAIL] = "delimiter-tail",
-	    [MP_S_CLOSE] = "close",
-	    [MP_S_PADDING] = "padding",
-	    [MP_S_DELIM_LF] = "delimiter-lf",
-	    [MP_S_HEADERS] = "headers",
-	    [MP_S_BODY] = "body",
-	    [MP_S_EPILOGUE] = "epilogue",
-	    [MP_S_ERROR] = "error",
+	static const char *const names[MULTIPART_S__MAX] = {
+	    [MULTIPART_S_PREAMBLE] = "preamble",
+	    [MULTIPART_S_DELIM_TAIL] = "delimiter-tail",
+	    [MULTIPART_S_CLOSE] = "close",
+	    [MULTIPART_S_PADDING] = "padding",
+	    [MULTIPART_S_DELIM_LF] = "delimiter-lf",
+	    [MULTIPART_S_HEADERS] = "headers",
+	    [MULTIPART_S_BODY] = "body",
+	    [MULTIPART_S_EPILOGUE] = "epilogue",
+	    [MULTIPART_S_ERROR] = "error",
 	};
 
-	return (unsigned)s < MP_S__MAX ? names[s] : "?";
+	return (unsigned)s < MULTIPART_S__MAX ? names[s] : "?";
 }

@@ -16,7 +16,7 @@
  *  - Raises the soft RLIMIT_NOFILE to the hard limit at start.
  *  - SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to
  *    --grace seconds), exit 0.
- *  - --queue URL: serve the jobs API (jobs_api.h) on that store; without
+ *  - --queue URL: serve the jobs API (mod_jobs.h) on that store; without
  *    it /jobs is not served (404). Redis's password comes from
  *    --queue-password-file, a systemd credential, the environment or the
  *    URL (redis_auth.h: the URL's is masked in our argv at once), and is
@@ -38,17 +38,17 @@
 
 #include "ev.h"
 #include "jobs.h"
-#include "jobs_api.h"
 #include "listener.h"
+#include "mod_jobs.h"
 #include "mod_lesson.h"
+#include "mod_payloads.h"
+#include "mod_upload.h"
 #include "mux.h"
 #include "num.h"
 #include "offload.h"
-#include "payloads.h"
 #include "redis_auth.h"
 #include "secret.h"
 #include "stats_task.h"
-#include "upload.h"
 
 struct opts {
 	const char *listen;
@@ -126,7 +126,7 @@ usage(FILE *f)
 	    MUX_DEFAULT_MAX_STDIN, MUX_DEFAULT_MAX_OUTQ,
 	    MUX_DEFAULT_IDLE_TIMEOUT_MS / 1000,
 	    MUX_DEFAULT_STALL_TIMEOUT_MS / 1000, MUX_DEFAULT_GRACE_MS / 1000,
-	    (unsigned long long)UPLOAD_DEFAULT_MAX_BYTES);
+	    (unsigned long long)MOD_UPLOAD_DEFAULT_MAX_BYTES);
 }
 
 /* A whole number in [lo, hi] from an option argument, or -1. */
@@ -357,14 +357,14 @@ main(int argc, char **argv)
 {
 	static const int sigs[] = {SIGTERM, SIGINT};
 	struct opts o = {NULL, 4096, 0660, NULL, NULL, 2, 1024, NULL, NULL,
-	    UPLOAD_DEFAULT_MAX_BYTES};
+	    MOD_UPLOAD_DEFAULT_MAX_BYTES};
 	struct listener_acl acl;
 	struct listener_spec ls;
 	static char token[SECRET_MAX];
-	struct upload_config ucfg;
-	struct payloads *payloads = NULL;
-	struct uploads *uploads = NULL;
-	struct jobs_api *jobs = NULL;
+	struct mod_upload_config ucfg;
+	struct mod_payloads *payloads = NULL;
+	struct mod_upload *uploads = NULL;
+	struct mod_jobs *jobs = NULL;
 	struct jobs_tasks tasks;
 	char err[JOBSTORE_ERR_MAX];
 	enum redis_auth_source src;
@@ -437,7 +437,7 @@ main(int argc, char **argv)
 		jobs_tasks_init(&tasks, &cfg.app);
 		stats_task_add(
 		    &tasks, NULL); /* validated here, run by workers */
-		jobs = jobs_api_new(m, &tasks, o.queue,
+		jobs = mod_jobs_new(m, &tasks, o.queue,
 		    redis_auth_password(&rauth), err, sizeof(err));
 		redis_auth_wipe(&rauth); /* the store has its own copy */
 		if (jobs == NULL) {
@@ -447,9 +447,9 @@ main(int argc, char **argv)
 	}
 	ucfg.dir = o.uploads;
 	ucfg.max_bytes = o.max_upload;
-	if ((payloads = payloads_new(m)) == NULL ||
-	    (uploads = uploads_new(m, jobs, pool, &ucfg, err, sizeof(err))) ==
-	        NULL) {
+	if ((payloads = mod_payloads_new(m)) == NULL ||
+	    (uploads = mod_upload_new(
+	         m, jobs, pool, &ucfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "fcgilab-mux: uploads: %s\n",
 		    payloads ? err : strerror(errno));
 		goto out;
@@ -473,10 +473,10 @@ out:
 	redis_auth_wipe(&rauth);
 	if (m != NULL)
 		mux_free(m);
-	jobs_api_free(jobs); /* after the requests detached */
+	mod_jobs_free(jobs); /* after the requests detached */
 	offload_free(pool);
-	uploads_free(uploads); /* after the pool's last callbacks */
-	payloads_free(payloads);
+	mod_upload_free(uploads); /* after the pool's last callbacks */
+	mod_payloads_free(payloads);
 	if (loop != NULL)
 		ev_free(loop);
 	return rc;

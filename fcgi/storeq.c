@@ -121,8 +121,8 @@ run_one(struct storeq *q, struct storeq_op *op)
 	case STOREQ_LIST:
 		op->res = s->ops->list(s, &op->q, &op->page);
 		break;
-	case STOREQ_STATS:
-		op->res = s->ops->stats(s, &op->stats);
+	case STOREQ_COUNTS:
+		op->res = s->ops->counts(s, &op->counts);
 		break;
 	case STOREQ_ENQUEUE: /* batched by run_batch */
 		break;

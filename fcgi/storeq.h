@@ -53,7 +53,7 @@ enum storeq_kind {
 	STOREQ_GET,     /* id -> res, rec */
 	STOREQ_LIST,    /* q -> res, page */
 	STOREQ_CANCEL,  /* id -> res, rec */
-	STOREQ_STATS,   /* -> res, stats */
+	STOREQ_COUNTS,  /* -> res, counts */
 };
 
 struct storeq_op;
@@ -72,7 +72,7 @@ struct storeq_op {
 	enum jobstore_result res;
 	struct jobs_record rec;
 	struct jobs_page page;
-	struct jobstore_stats stats;
+	struct jobstore_counts counts;
 	char err[JOBSTORE_ERR_MAX]; /* the store's message when res is EIO */
 };
 

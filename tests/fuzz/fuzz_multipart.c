@@ -5,7 +5,7 @@
  * Input: byte 0 holds flags: bits 0-2 are K, the number of chunk sizes
  * that follow; bit 3 expands the macro bytes below; bits 4-6 pick a
  * boundary; bit 7 makes the first line (up to LF) a Content-Type whose
- * boundary, if mp_boundary() finds one, is used instead (a 0xff opening
+ * boundary, if multipart_boundary() finds one, is used instead (a 0xff opening
  * that line stands for "multipart/form-data; boundary="). Byte 1 picks a
  * callback to refuse (the low nibble: stop at the n-th part_begin or
  * part_end, 0 for never) and a data limit (the high nibble: stop once more than
@@ -14,15 +14,15 @@
  * CRLF, header names, ...), so that the fuzzer reaches the deep states
  * without a corpus.
  *
- * The body is parsed three times: in one mp_feed, in chunks whose sizes
+ * The body is parsed three times: in one multipart_feed, in chunks whose sizes
  * cycle through the K bytes (a 0 there also feeds an empty chunk), and one
  * byte at a time (short bodies only). Each piece is a malloc'd copy of
  * exactly its size, so ASan sees any read past it.
  *
  * Checked (a failure aborts):
- *  - per feed: the result is in range; MP_OK consumed exactly the piece,
+ *  - per feed: the result is in range; MULTIPART_OK consumed exactly the piece,
  *    an error no more than it; an error is sticky (same error, nothing
- *    consumed, no callback) and mp_finish() returns it too; the parser's
+ *    consumed, no callback) and multipart_finish() returns it too; the parser's
  *    fields stay in range (held-back bytes below the delimiter length);
  *  - per callback: begin/data/end nest properly; the part's strings are
  *    NUL-terminated within the header limit, name never NULL; data is
@@ -34,8 +34,9 @@
  *  - across the runs: the same callbacks (a hash with data joined per
  *    part), the same result, the same bytes consumed (unless the data
  *    limit stopped it, whose position depends on the split);
- *  - mp_boundary(): a boundary it returns is 1..70 bytes and accepted by
- *    mp_init(); the type is multipart; too small a buffer is MP_ETOOBIG.
+ *  - multipart_boundary(): a boundary it returns is 1..70 bytes and accepted by
+ *    multipart_init(); the type is multipart; too small a buffer is
+ * MULTIPART_ETOOBIG.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -62,11 +63,11 @@ static const char *const boundaries[8] = {
     "b", "AaB", "------------------------14cd8286d0c822db",
     "----WebKitFormBoundary7MA4YWxkTrZu0gW", "a b:c", "--",
     "1234567890123456789012345678901234567890123456789012345678901234567890",
-    "\r\n", /* refused by mp_init */
+    "\r\n", /* refused by multipart_init */
 };
 
 struct run {
-	struct mp_parser p;
+	struct multipart_parser p;
 	uint64_t hash;
 	const uint8_t *lo, *hi; /* the piece being fed */
 	bool in_part, whole;
@@ -93,16 +94,16 @@ mix_str(struct run *r, const char *s)
 		mix(r, 0x5000);
 		return;
 	}
-	n = strnlen(s, MP_MAX_HEADERS);
-	CHECK(n < MP_MAX_HEADERS);
-	CHECK(s >= r->p.hdr && s + n < r->p.hdr + MP_MAX_HEADERS);
+	n = strnlen(s, MULTIPART_MAX_HEADERS);
+	CHECK(n < MULTIPART_MAX_HEADERS);
+	CHECK(s >= r->p.hdr && s + n < r->p.hdr + MULTIPART_MAX_HEADERS);
 	for (; *s != '\0'; s++)
 		mix(r, (uint8_t)*s);
 	mix(r, 0x5001);
 }
 
 static bool
-on_begin(void *arg, const struct mp_part *part)
+on_begin(void *arg, const struct multipart_part *part)
 {
 	struct run *r = arg;
 
@@ -176,11 +177,12 @@ on_end(void *arg)
 	return ++r->events != r->stop_event;
 }
 
-static const struct mp_callbacks cbs = {on_begin, on_data, on_end};
+static const struct multipart_callbacks cbs = {on_begin, on_data, on_end};
 
 /* Feed one piece; false once the parser has failed. */
 static bool
-feed(struct run *r, const uint8_t *piece, size_t len, enum mp_result *res)
+feed(
+    struct run *r, const uint8_t *piece, size_t len, enum multipart_result *res)
 {
 	uint8_t *buf = malloc(len ? len : 1);
 	uint64_t before = r->p.consumed, hash;
@@ -188,34 +190,34 @@ feed(struct run *r, const uint8_t *piece, size_t len, enum mp_result *res)
 	memcpy(buf, piece, len);
 	r->lo = buf;
 	r->hi = buf + len;
-	*res = mp_feed(&r->p, buf, len, &cbs, r);
-	CHECK((unsigned)*res < MP_RESULT__MAX);
-	CHECK(r->p.state < MP_S__MAX);
-	CHECK(r->p.hlen <= MP_MAX_HEADERS);
-	CHECK(r->p.state == MP_S_ERROR || r->p.dlen >= 5);
-	CHECK(r->p.state != MP_S_BODY || r->p.matched < r->p.dlen);
-	if (*res == MP_OK) {
+	*res = multipart_feed(&r->p, buf, len, &cbs, r);
+	CHECK((unsigned)*res < MULTIPART_RESULT__MAX);
+	CHECK(r->p.state < MULTIPART_S__MAX);
+	CHECK(r->p.hlen <= MULTIPART_MAX_HEADERS);
+	CHECK(r->p.state == MULTIPART_S_ERROR || r->p.dlen >= 5);
+	CHECK(r->p.state != MULTIPART_S_BODY || r->p.matched < r->p.dlen);
+	if (*res == MULTIPART_OK) {
 		CHECK(r->p.consumed == before + len);
-		CHECK(r->p.state != MP_S_ERROR);
+		CHECK(r->p.state != MULTIPART_S_ERROR);
 	} else {
 		CHECK(r->p.consumed <= before + len);
-		CHECK(r->p.state == MP_S_ERROR && r->p.error == *res);
+		CHECK(r->p.state == MULTIPART_S_ERROR && r->p.error == *res);
 		/* Sticky: nothing consumed, nothing called. */
 		hash = r->hash;
 		before = r->p.consumed;
-		CHECK(mp_feed(&r->p, buf, len, &cbs, r) == *res);
-		CHECK(mp_finish(&r->p) == *res);
+		CHECK(multipart_feed(&r->p, buf, len, &cbs, r) == *res);
+		CHECK(multipart_finish(&r->p) == *res);
 		CHECK(r->p.consumed == before && r->hash == hash);
 	}
 	free(buf);
-	return *res == MP_OK;
+	return *res == MULTIPART_OK;
 }
 
 static void
 run_init(struct run *r, const char *boundary, int stop_event, size_t stop_data,
     bool whole)
 {
-	mp_init(&r->p, boundary);
+	multipart_init(&r->p, boundary);
 	r->hash = 0xcbf29ce484222325ull;
 	r->in_part = false;
 	r->whole = whole;
@@ -228,13 +230,13 @@ run_init(struct run *r, const char *boundary, int stop_event, size_t stop_data,
 	r->span_len = 0;
 }
 
-static enum mp_result
-run_end(struct run *r, enum mp_result res)
+static enum multipart_result
+run_end(struct run *r, enum multipart_result res)
 {
-	if (res == MP_OK)
-		res = mp_finish(&r->p);
-	CHECK(res != MP_OK || r->p.state == MP_S_EPILOGUE);
-	CHECK(res != MP_OK || !r->in_part);
+	if (res == MULTIPART_OK)
+		res = multipart_finish(&r->p);
+	CHECK(res != MULTIPART_OK || r->p.state == MULTIPART_S_EPILOGUE);
+	CHECK(res != MULTIPART_OK || !r->in_part);
 	mix(r, res);
 	return res;
 }
@@ -256,7 +258,8 @@ expand(const uint8_t *in, size_t n, const char *boundary, uint8_t *out)
 	size_t i, o = 0, len;
 	const char *m;
 
-	for (i = 0; i < n && o + 4 + MP_BOUNDARY_MAX + 64 < BODY_MAX; i++) {
+	for (i = 0; i < n && o + 4 + MULTIPART_BOUNDARY_MAX + 64 < BODY_MAX;
+	     i++) {
 		if (in[i] < 0xf8) {
 			out[o++] = in[i];
 			continue;
@@ -274,15 +277,15 @@ expand(const uint8_t *in, size_t n, const char *boundary, uint8_t *out)
 	return o;
 }
 
-/* mp_boundary on the first line; its boundary (into b) if it has one. */
+/* multipart_boundary on the first line; its boundary (into b) if it has one. */
 static bool
 content_type(const uint8_t *s, size_t n, size_t *used, char *b)
 {
 	static const char type[] = "multipart/form-data; boundary=";
-	char ct[1024], small[MP_BOUNDARY_MAX + 1];
+	char ct[1024], small[MULTIPART_BOUNDARY_MAX + 1];
 	const uint8_t *lf = memchr(s, '\n', n);
 	size_t len = lf != NULL ? (size_t)(lf - s) : n, bl, o = 0;
-	enum mp_result r;
+	enum multipart_result r;
 
 	*used = lf != NULL ? len + 1 : n;
 	b[0] = '\0';
@@ -296,17 +299,19 @@ content_type(const uint8_t *s, size_t n, size_t *used, char *b)
 	}
 	memcpy(ct + o, s, len);
 	ct[o + len] = '\0';
-	r = mp_boundary(ct, b, MP_BOUNDARY_MAX + 1);
-	CHECK(r == MP_OK || r == MP_EPROTO);
-	if (r != MP_OK) {
+	r = multipart_boundary(ct, b, MULTIPART_BOUNDARY_MAX + 1);
+	CHECK(r == MULTIPART_OK || r == MULTIPART_EPROTO);
+	if (r != MULTIPART_OK) {
 		CHECK(b[0] == '\0');
 		return false;
 	}
 	bl = strlen(b);
-	CHECK(bl >= 1 && bl <= MP_BOUNDARY_MAX);
-	CHECK(mp_is_multipart(ct));
-	CHECK(mp_boundary(ct, small, bl) == MP_ETOOBIG && small[0] == '\0');
-	CHECK(mp_boundary(ct, small, bl + 1) == MP_OK && strcmp(small, b) == 0);
+	CHECK(bl >= 1 && bl <= MULTIPART_BOUNDARY_MAX);
+	CHECK(multipart_is_multipart(ct));
+	CHECK(multipart_boundary(ct, small, bl) == MULTIPART_ETOOBIG &&
+	    small[0] == '\0');
+	CHECK(multipart_boundary(ct, small, bl + 1) == MULTIPART_OK &&
+	    strcmp(small, b) == 0);
 	return true;
 }
 
@@ -315,11 +320,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct run whole, chunked, bytewise;
 	static uint8_t body[BODY_MAX];
-	char ctb[MP_BOUNDARY_MAX + 1];
+	char ctb[MULTIPART_BOUNDARY_MAX + 1];
 	const char *boundary;
 	const uint8_t *sizes, *s;
 	size_t k, n, off, i, c, used, stop_data;
-	enum mp_result rw, rc, rb, res = MP_OK;
+	enum multipart_result rw, rc, rb, res = MULTIPART_OK;
 	int stop_event;
 
 	if (size < 2 || 2 + (size_t)(data[0] & 7) > size)
@@ -344,12 +349,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	run_init(&whole, boundary, stop_event, stop_data, true);
-	CHECK(boundary != ctb || whole.p.state == MP_S_PREAMBLE);
+	CHECK(boundary != ctb || whole.p.state == MULTIPART_S_PREAMBLE);
 	feed(&whole, s, n, &res);
 	rw = run_end(&whole, res);
 
 	run_init(&chunked, boundary, stop_event, stop_data, false);
-	res = MP_OK;
+	res = MULTIPART_OK;
 	for (off = 0, i = 0; off < n || (k > 0 && i == 0); i++) {
 		c = k > 0 ? sizes[i % k] : n;
 		if (c > n - off)
@@ -375,7 +380,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 
 	run_init(&bytewise, boundary, stop_event, stop_data, false);
-	res = MP_OK;
+	res = MULTIPART_OK;
 	for (off = 0; off < n && feed(&bytewise, s + off, 1, &res); off++)
 		;
 	rb = run_end(&bytewise, res);

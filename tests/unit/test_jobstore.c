@@ -4,7 +4,7 @@
  * Redis suite, tests/jobs-redis.bats, runs this binary on its own
  * redis-server): enqueue in batches, get, pages that walk every job once,
  * cancel, claim with leases, renew, fenced finish, expired leases put back
- * or failed, stats, and two connections claiming at once.
+ * or failed, the counts, and two connections claiming at once.
  */
 #include "config.h"
 
@@ -234,7 +234,7 @@ test_leases(struct jobstore *s)
 	struct jobstore_lease l1, l2;
 	struct jobs_new j[2];
 	struct jobs_record r;
-	struct jobstore_stats st;
+	struct jobstore_counts st;
 
 	ok(drain(s) == 23, "drain the other 23 jobs");
 	make_jobs(j, 1, 2);
@@ -269,7 +269,7 @@ test_leases(struct jobstore *s)
 	ok(s->ops->finish(s, j[0].id, &l2, JOBS_DONE, "{}", NULL) ==
 	        JOBSTORE_OK,
 	    "the second attempt finishes");
-	ok(s->ops->stats(s, &st) == JOBSTORE_OK, "stats");
+	ok(s->ops->counts(s, &st) == JOBSTORE_OK, "stats");
 	ok(st.count[JOBS_DONE] == 25 && st.count[JOBS_FAILED] == 1 &&
 	        st.count[JOBS_CANCELLED] == 1 && st.count[JOBS_QUEUED] == 0 &&
 	        st.count[JOBS_RUNNING] == 0,

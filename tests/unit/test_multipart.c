@@ -24,8 +24,8 @@
 #include "multipart.h"
 #include "tap.h"
 
-static_assert(sizeof(struct mp_parser) <= MP_MAX_HEADERS + 256,
-    "struct mp_parser: the header buffer and a few fields");
+static_assert(sizeof(struct multipart_parser) <= MULTIPART_MAX_HEADERS + 256,
+    "struct multipart_parser: the header buffer and a few fields");
 
 #define CURL_BOUNDARY "------------------------14cd8286d0c822db"
 #define CURL_CT       "multipart/form-data; boundary=" CURL_BOUNDARY
@@ -114,7 +114,7 @@ put_field(struct bytes *s, const char *v)
 
 struct tr {
 	struct bytes text;
-	struct mp_parser p;
+	struct multipart_parser p;
 	const uint8_t *lo, *hi; /* the piece being fed */
 	int open;               /* a part's data is being joined */
 	int in_part;
@@ -132,7 +132,7 @@ refuse(struct tr *t)
 }
 
 static bool
-on_begin(void *arg, const struct mp_part *part)
+on_begin(void *arg, const struct multipart_part *part)
 {
 	struct tr *t = arg;
 
@@ -184,27 +184,27 @@ on_end(void *arg)
 	return !refuse(t);
 }
 
-static const struct mp_callbacks cbs = {on_begin, on_data, on_end};
+static const struct multipart_callbacks cbs = {on_begin, on_data, on_end};
 
 /* Feed one piece from a copy of exactly its size. */
-static enum mp_result
+static enum multipart_result
 tr_feed(struct tr *t, const uint8_t *b, size_t n)
 {
 	uint8_t *copy = malloc(n ? n : 1);
 	uint64_t before = t->p.consumed;
-	enum mp_result r;
+	enum multipart_result r;
 
 	memcpy(copy, b, n);
 	t->lo = copy;
 	t->hi = copy + n;
-	r = mp_feed(&t->p, copy, n, &cbs, t);
+	r = multipart_feed(&t->p, copy, n, &cbs, t);
 	free(copy);
-	if (r == MP_OK && t->p.consumed != before + n)
+	if (r == MULTIPART_OK && t->p.consumed != before + n)
 		t->broken = 1;
-	if (r != MP_OK && t->p.consumed > before + n)
+	if (r != MULTIPART_OK && t->p.consumed > before + n)
 		t->broken = 1;
 	/* Held back: never more than boundary length + 3 bytes. */
-	if (t->p.state == MP_S_BODY && t->p.matched >= t->p.dlen)
+	if (t->p.state == MULTIPART_S_BODY && t->p.matched >= t->p.dlen)
 		t->broken = 1;
 	return r;
 }
@@ -216,29 +216,30 @@ transcript_cuts(const char *boundary, const struct bytes *s, const size_t *cuts,
     size_t ncuts, int stop_at)
 {
 	struct tr *t = calloc(1, sizeof(*t));
-	enum mp_result r = MP_OK;
+	enum multipart_result r = MULTIPART_OK;
 	size_t i, from = 0, to;
 	char *text;
 
-	mp_init(&t->p, boundary);
+	multipart_init(&t->p, boundary);
 	t->stop_at = stop_at;
-	for (i = 0; i <= ncuts && r == MP_OK; i++) {
+	for (i = 0; i <= ncuts && r == MULTIPART_OK; i++) {
 		to = i < ncuts ? cuts[i] : s->n;
 		r = tr_feed(t, s->b + from, to - from);
 		from = to;
 	}
-	if (r == MP_OK)
-		r = mp_finish(&t->p);
+	if (r == MULTIPART_OK)
+		r = multipart_finish(&t->p);
 	if (t->open)
 		puts_(&t->text, "}");
-	putf(&t->text, "=%s", mp_result_name(r));
-	if (r != MP_OK)
+	putf(&t->text, "=%s", multipart_result_name(r));
+	if (r != MULTIPART_OK)
 		putf(&t->text, "@%llu", (unsigned long long)t->p.consumed);
 	/* Sticky: the same error again, and no callback. */
-	if (r != MP_OK) {
+	if (r != MULTIPART_OK) {
 		i = t->text.n;
-		if (mp_feed(&t->p, (const uint8_t *)"\r\n", 2, &cbs, t) != r ||
-		    mp_finish(&t->p) != r || t->text.n != i)
+		if (multipart_feed(
+		        &t->p, (const uint8_t *)"\r\n", 2, &cbs, t) != r ||
+		    multipart_finish(&t->p) != r || t->text.n != i)
 			t->broken = 1;
 	}
 	if (t->broken)
@@ -315,10 +316,11 @@ is_body_str(
 static void
 test_curl(void)
 {
-	char b[MP_BOUNDARY_MAX + 1];
+	char b[MULTIPART_BOUNDARY_MAX + 1];
 
-	ok(mp_is_multipart(CURL_CT), "curl's Content-Type is multipart");
-	ok(mp_boundary(CURL_CT, b, sizeof(b)) == MP_OK, "curl: a boundary");
+	ok(multipart_is_multipart(CURL_CT), "curl's Content-Type is multipart");
+	ok(multipart_boundary(CURL_CT, b, sizeof(b)) == MULTIPART_OK,
+	    "curl: a boundary");
 	is_str(b, CURL_BOUNDARY, "curl: the 24 dashes and 16 hex digits");
 	is_body_str(b, curl_body,
 	    "<name,~,~>{widget}$ <file,x.csv,text/csv>{a,b\\0d\\0a1,2\\0a}$ "
@@ -413,9 +415,10 @@ test_hold_back(void)
 	    "--boundary\r\nContent-Disposition: form-data; name=f\r\n\r\nhello";
 	struct tr *t = calloc(1, sizeof(*t));
 
-	mp_init(&t->p, "boundary");
+	multipart_init(&t->p, "boundary");
 	tr_feed(t, (const uint8_t *)head, strlen(head));
-	ok(t->data == 5 && t->p.state == MP_S_BODY, "data handed out at once");
+	ok(t->data == 5 && t->p.state == MULTIPART_S_BODY,
+	    "data handed out at once");
 	tr_feed(t, (const uint8_t *)"\r\n--bounda", 10);
 	ok(t->data == 5 && t->p.matched == 10,
 	    "a partial delimiter is held back (%u bytes)", t->p.matched);
@@ -424,12 +427,13 @@ test_hold_back(void)
 	    "released when it turns out not to be one");
 	tr_feed(t, (const uint8_t *)"\r\n--boundary", 12);
 	ok(t->data == 17 && t->p.matched == 0 && t->p.dlen == 12 &&
-	        t->p.state == MP_S_DELIM_TAIL,
+	        t->p.state == MULTIPART_S_DELIM_TAIL,
 	    "a whole delimiter: nothing handed out");
 	tr_feed(t, (const uint8_t *)"--", 2);
 	is_str((char *)t->text.b, "<f,~,~>{hello\\0d\\0a--boundarX}$ ",
 	    "then the close delimiter ends the part");
-	ok(mp_finish(&t->p) == MP_OK && !t->broken, "and the body");
+	ok(multipart_finish(&t->p) == MULTIPART_OK && !t->broken,
+	    "and the body");
 	free(t->text.b);
 	free(t);
 }
@@ -488,21 +492,22 @@ test_headers(void)
 	    "empty parameters, an empty name and Content-Type");
 }
 
-/* The same bodies with the boundary found by mp_boundary, quoted or not. */
+/* The same bodies with the boundary found by multipart_boundary, quoted or not.
+ */
 static void
 test_quoted_boundary(void)
 {
-	char b[MP_BOUNDARY_MAX + 1];
+	char b[MULTIPART_BOUNDARY_MAX + 1];
 
-	ok(mp_boundary("multipart/form-data; boundary=\"a b:c\"", b,
-	       sizeof(b)) == MP_OK,
+	ok(multipart_boundary("multipart/form-data; boundary=\"a b:c\"", b,
+	       sizeof(b)) == MULTIPART_OK,
 	    "a quoted boundary with a space and a colon");
 	is_body_str(b,
 	    "--a b:c\r\nContent-Disposition: form-data; name=q\r\n\r\n"
 	    "--a b:\r\n--a b:c--",
 	    "<q,~,~>{--a b:}$ =ok", "quoted boundary");
-	ok(mp_boundary("Multipart/Form-Data; charset=x; boundary=simple", b,
-	       sizeof(b)) == MP_OK,
+	ok(multipart_boundary("Multipart/Form-Data; charset=x; boundary=simple",
+	       b, sizeof(b)) == MULTIPART_OK,
 	    "an unquoted boundary after another parameter");
 	is_body_str(b,
 	    "--simple\r\nContent-Disposition: form-data; name=u\r\n\r\n"
@@ -624,19 +629,20 @@ test_malformed(void)
 	}
 }
 
-/* The header block limit: MP_MAX_HEADERS bytes fit, one more does not. */
+/* The header block limit: MULTIPART_MAX_HEADERS bytes fit, one more does not.
+ */
 static void
 test_headers_too_big(void)
 {
 	static const char cd[] = "Content-Disposition: form-data; name=big\r\n";
 	struct bytes s = {0};
-	char pad[MP_MAX_HEADERS], *got;
+	char pad[MULTIPART_MAX_HEADERS], *got;
 	size_t fill, cuts[1];
 
 	puts_(&s, "--b\r\n");
 	puts_(&s, cd);
 	/* "X: " fill CRLF, then the empty line: exactly the limit. */
-	fill = MP_MAX_HEADERS - strlen(cd) - 3 - 2 - 2;
+	fill = MULTIPART_MAX_HEADERS - strlen(cd) - 3 - 2 - 2;
 	memset(pad, 'y', sizeof(pad));
 	puts_(&s, "X: ");
 	put(&s, pad, fill);
@@ -653,7 +659,7 @@ test_headers_too_big(void)
 	put(&s, pad, fill + 1);
 	puts_(&s, "\r\n\r\nok\r\n--b--");
 	got = transcript("b", &s);
-	is_str(got, "=too-big@8198", "8193 bytes: MP_ETOOBIG");
+	is_str(got, "=too-big@8198", "8193 bytes: MULTIPART_ETOOBIG");
 	free(got);
 	free(s.b);
 
@@ -663,12 +669,13 @@ test_headers_too_big(void)
 	put(&s, pad, sizeof(pad));
 	put(&s, pad, sizeof(pad));
 	got = transcript("b", &s);
-	is_str(got, "=too-big@8198", "a header line with no end: MP_ETOOBIG");
+	is_str(got, "=too-big@8198",
+	    "a header line with no end: MULTIPART_ETOOBIG");
 	free(got);
 	free(s.b);
 }
 
-/* mp_init with a boundary it refuses: every feed fails. */
+/* multipart_init with a boundary it refuses: every feed fails. */
 static void
 test_bad_init(void)
 {
@@ -683,22 +690,22 @@ test_bad_init(void)
 	memset(b71, 'x', 71);
 	b71[71] = 0;
 	got = transcript(b71, &s);
-	is_str(got, "=protocol-error@0", "mp_init: a 71-byte boundary");
+	is_str(got, "=protocol-error@0", "multipart_init: a 71-byte boundary");
 	free(got);
 	b71[70] = 0;
 	got = transcript(b71, &s);
-	is_str(got, "=protocol-error@5", "mp_init: 70 bytes are fine");
+	is_str(got, "=protocol-error@5", "multipart_init: 70 bytes are fine");
 	free(got);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		got = transcript(bad[i], &s);
-		is_str(
-		    got, "=protocol-error@0", "mp_init: an invalid boundary");
+		is_str(got, "=protocol-error@0",
+		    "multipart_init: an invalid boundary");
 		free(got);
 	}
 	free(s.b);
 }
 
-/* A callback refusing: MP_ESTOP at once, sticky, nothing more called. */
+/* A callback refusing: MULTIPART_ESTOP at once, sticky, nothing more called. */
 static void
 test_stop(void)
 {
@@ -720,14 +727,14 @@ test_stop(void)
 	puts_(&s, curl_body);
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		got = transcript_cuts(CURL_BOUNDARY, &s, NULL, 0, (int)i + 1);
-		is_str(got, want[i], "MP_ESTOP from a callback");
+		is_str(got, want[i], "MULTIPART_ESTOP from a callback");
 		free(got);
 	}
 	free(s.b);
 }
 
 static bool
-count_begin(void *arg, const struct mp_part *part)
+count_begin(void *arg, const struct multipart_part *part)
 {
 	(void)part;
 	++*(int *)arg;
@@ -738,35 +745,39 @@ count_begin(void *arg, const struct mp_part *part)
 static void
 test_null_callbacks(void)
 {
-	static const struct mp_callbacks none = {NULL, NULL, NULL};
-	static const struct mp_callbacks some = {count_begin, NULL, NULL};
-	struct mp_parser *p = malloc(sizeof(*p));
+	static const struct multipart_callbacks none = {NULL, NULL, NULL};
+	static const struct multipart_callbacks some = {
+	    count_begin, NULL, NULL};
+	struct multipart_parser *p = malloc(sizeof(*p));
 	int n = 0;
 
-	mp_init(p, CURL_BOUNDARY);
-	ok(mp_feed(p, NULL, 0, &none, NULL) == MP_OK, "an empty feed");
-	ok(mp_feed(p, (const uint8_t *)curl_body, strlen(curl_body), &none,
-	       NULL) == MP_OK &&
-	        mp_finish(p) == MP_OK,
+	multipart_init(p, CURL_BOUNDARY);
+	ok(multipart_feed(p, NULL, 0, &none, NULL) == MULTIPART_OK,
+	    "an empty feed");
+	ok(multipart_feed(p, (const uint8_t *)curl_body, strlen(curl_body),
+	       &none, NULL) == MULTIPART_OK &&
+	        multipart_finish(p) == MULTIPART_OK,
 	    "no callbacks at all");
-	mp_init(p, CURL_BOUNDARY);
-	ok(mp_finish(p) == MP_EPROTO &&
-	        mp_feed(p, NULL, 0, &none, NULL) == MP_EPROTO,
-	    "mp_finish before any input: truncated, sticky");
-	mp_init(p, CURL_BOUNDARY);
-	ok(mp_feed(p, (const uint8_t *)curl_body, strlen(curl_body), &some,
-	       &n) == MP_OK &&
-	        n == 2 && mp_finish(p) == MP_OK && mp_finish(p) == MP_OK,
-	    "part_begin only: two parts; mp_finish twice");
+	multipart_init(p, CURL_BOUNDARY);
+	ok(multipart_finish(p) == MULTIPART_EPROTO &&
+	        multipart_feed(p, NULL, 0, &none, NULL) == MULTIPART_EPROTO,
+	    "multipart_finish before any input: truncated, sticky");
+	multipart_init(p, CURL_BOUNDARY);
+	ok(multipart_feed(p, (const uint8_t *)curl_body, strlen(curl_body),
+	       &some, &n) == MULTIPART_OK &&
+	        n == 2 && multipart_finish(p) == MULTIPART_OK &&
+	        multipart_finish(p) == MULTIPART_OK,
+	    "part_begin only: two parts; multipart_finish twice");
 	free(p);
 }
 
-/* --- mp_boundary and mp_is_multipart -------------------------------------- */
+/* --- multipart_boundary and multipart_is_multipart
+ * -------------------------------------- */
 
 struct ct_case {
 	const char *ct;
 	size_t cap;
-	enum mp_result want;
+	enum multipart_result want;
 	const char *out;
 };
 
@@ -776,74 +787,77 @@ test_boundary_table(void)
 	static const char b70[] = "12345678901234567890123456789012345678901234"
 	                          "56789012345678901234567890";
 	static const struct ct_case cases[] = {
-	    {CURL_CT, 71, MP_OK, CURL_BOUNDARY},
+	    {CURL_CT, 71, MULTIPART_OK, CURL_BOUNDARY},
 	    {"Multipart/Form-Data; charset=x; boundary=\"quoted value\"", 71,
-	        MP_OK, "quoted value"},
-	    {"MULTIPART/FORM-DATA;boundary=abc", 71, MP_OK, "abc"},
-	    {"multipart/form-data ; BOUNDARY=abc ;", 71, MP_OK, "abc"},
-	    {" multipart/form-data;;\tboundary=abc;;", 71, MP_OK, "abc"},
-	    {"multipart/form-data; x=\"y;boundary=z\"; boundary=abc", 71, MP_OK,
-	        "abc"},
-	    {"multipart/form-data; boundary=\"a\\\"b\\\\c\"", 71, MP_OK,
+	        MULTIPART_OK, "quoted value"},
+	    {"MULTIPART/FORM-DATA;boundary=abc", 71, MULTIPART_OK, "abc"},
+	    {"multipart/form-data ; BOUNDARY=abc ;", 71, MULTIPART_OK, "abc"},
+	    {" multipart/form-data;;\tboundary=abc;;", 71, MULTIPART_OK, "abc"},
+	    {"multipart/form-data; x=\"y;boundary=z\"; boundary=abc", 71,
+	        MULTIPART_OK, "abc"},
+	    {"multipart/form-data; boundary=\"a\\\"b\\\\c\"", 71, MULTIPART_OK,
 	        "a\"b\\c"},
-	    {"multipart/form-data; boundary=\"a\\xb\"", 71, MP_OK, "a\\xb"},
-	    {"multipart/form-data; boundary=\"=_Part;0/x?\"", 71, MP_OK,
+	    {"multipart/form-data; boundary=\"a\\xb\"", 71, MULTIPART_OK,
+	        "a\\xb"},
+	    {"multipart/form-data; boundary=\"=_Part;0/x?\"", 71, MULTIPART_OK,
 	        "=_Part;0/x?"},
 	    {"multipart/form-data; boundary="
 	     "1234567890123456789012345678901"
 	     "234567890123456789012345678901234567890",
-	        71, MP_OK, b70},
-	    {"multipart/form-data; boundary=abc", 4, MP_OK, "abc"},
-	    {"multipart/form-data; boundary=abc", 3, MP_ETOOBIG, ""},
-	    {"multipart/form-data; boundary=abc", 0, MP_ETOOBIG, NULL},
-	    {NULL, 71, MP_EPROTO, ""},
-	    {"", 71, MP_EPROTO, ""},
-	    {"text/plain; boundary=abc", 71, MP_EPROTO, ""},
-	    {"multipart/mixed; boundary=abc", 71, MP_EPROTO, ""},
-	    {"multipart/form-datax; boundary=abc", 71, MP_EPROTO, ""},
-	    {"multipart/form-data", 71, MP_EPROTO, ""},
-	    {"multipart/form-data;", 71, MP_EPROTO, ""},
-	    {"multipart/form-data; charset=utf-8", 71, MP_EPROTO, ""},
-	    {"multipart/form-data; boundary=", 71, MP_EPROTO, ""},
-	    {"multipart/form-data; boundary=\"\"", 71, MP_EPROTO, ""},
+	        71, MULTIPART_OK, b70},
+	    {"multipart/form-data; boundary=abc", 4, MULTIPART_OK, "abc"},
+	    {"multipart/form-data; boundary=abc", 3, MULTIPART_ETOOBIG, ""},
+	    {"multipart/form-data; boundary=abc", 0, MULTIPART_ETOOBIG, NULL},
+	    {NULL, 71, MULTIPART_EPROTO, ""},
+	    {"", 71, MULTIPART_EPROTO, ""},
+	    {"text/plain; boundary=abc", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/mixed; boundary=abc", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/form-datax; boundary=abc", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/form-data", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/form-data;", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; charset=utf-8", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; boundary=", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; boundary=\"\"", 71, MULTIPART_EPROTO, ""},
 	    {"multipart/form-data; boundary="
 	     "1234567890123456789012345678901"
 	     "2345678901234567890123456789012345678901",
-	        71, MP_EPROTO, ""},
+	        71, MULTIPART_EPROTO, ""},
 	    {"multipart/form-data; boundary=\"1234567890123456789012345678901"
 	     "2345678901234567890123456789012345678901\"",
-	        200, MP_EPROTO, ""},
-	    {"multipart/form-data; boundary=\"abc", 71, MP_EPROTO, ""},
-	    {"multipart/form-data; boundary=abc\"", 71, MP_EPROTO, ""},
-	    {"multipart/form-data; boundary=\"ab\\", 71, MP_EPROTO, ""},
-	    {"multipart/form-data; boundary = abc", 71, MP_EPROTO, ""},
-	    {"multipart/form-data; boundary=a b", 71, MP_EPROTO, ""},
-	    {"multipart/form-data boundary=abc", 71, MP_EPROTO, ""},
-	    {"multipart/form-data; boundary=abc; boundary=abc", 71, MP_EPROTO,
-	        ""},
-	    {"multipart/form-data; boundary=\"ends in space \"", 71, MP_EPROTO,
-	        ""},
-	    {"multipart/form-data; boundary=\"tab\there\"", 71, MP_EPROTO, ""},
-	    {"multipart/form-data; boundary=\"caf\xc3\xa9\"", 71, MP_EPROTO,
-	        ""},
-	    {"multipart/form-data; boundary=a\x01", 71, MP_EPROTO, ""},
-	    {"multipart/form-data; =abc", 71, MP_EPROTO, ""},
-	    {"multipart/form-data; boundary=abc; x", 71, MP_EPROTO, ""},
-	    {"multipart/form-data; boundary=a/b", 71, MP_EPROTO, ""},
+	        200, MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; boundary=\"abc", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; boundary=abc\"", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; boundary=\"ab\\", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; boundary = abc", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; boundary=a b", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/form-data boundary=abc", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; boundary=abc; boundary=abc", 71,
+	        MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; boundary=\"ends in space \"", 71,
+	        MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; boundary=\"tab\there\"", 71,
+	        MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; boundary=\"caf\xc3\xa9\"", 71,
+	        MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; boundary=a\x01", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; =abc", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; boundary=abc; x", 71, MULTIPART_EPROTO, ""},
+	    {"multipart/form-data; boundary=a/b", 71, MULTIPART_EPROTO, ""},
 	};
 	char out[200];
-	enum mp_result r;
+	enum multipart_result r;
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(out, '#', sizeof(out));
-		r = mp_boundary(cases[i].ct, out, cases[i].cap);
+		r = multipart_boundary(cases[i].ct, out, cases[i].cap);
 		ok(r == cases[i].want &&
 		        (cases[i].out == NULL ? out[0] == '#'
 		                              : strcmp(out, cases[i].out) == 0),
-		    "mp_boundary(%s, cap %zu): %s [%s]",
+		    "multipart_boundary(%s, cap %zu): %s [%s]",
 		    cases[i].ct ? cases[i].ct : "NULL", cases[i].cap,
-		    mp_result_name(cases[i].want), cases[i].out ? out : "-");
+		    multipart_result_name(cases[i].want),
+		    cases[i].out ? out : "-");
 	}
 }
 
@@ -859,21 +873,21 @@ test_is_multipart(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
-		ok(mp_is_multipart(yes[i]), "multipart: %s", yes[i]);
+		ok(multipart_is_multipart(yes[i]), "multipart: %s", yes[i]);
 	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		ok(!mp_is_multipart(no[i]), "not multipart: %s",
+		ok(!multipart_is_multipart(no[i]), "not multipart: %s",
 		    no[i] ? no[i] : "NULL");
 }
 
 static void
 test_names(void)
 {
-	ok(strcmp(mp_result_name(MP_ESTOP), "stopped") == 0 &&
-	        strcmp(mp_result_name(MP_RESULT__MAX), "?") == 0,
-	    "mp_result_name");
-	ok(strcmp(mp_state_name(MP_S_BODY), "body") == 0 &&
-	        strcmp(mp_state_name(MP_S__MAX), "?") == 0,
-	    "mp_state_name");
+	ok(strcmp(multipart_result_name(MULTIPART_ESTOP), "stopped") == 0 &&
+	        strcmp(multipart_result_name(MULTIPART_RESULT__MAX), "?") == 0,
+	    "multipart_result_name");
+	ok(strcmp(multipart_state_name(MULTIPART_S_BODY), "body") == 0 &&
+	        strcmp(multipart_state_name(MULTIPART_S__MAX), "?") == 0,
+	    "multipart_state_name");
 }
 
 int

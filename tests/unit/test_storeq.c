@@ -60,11 +60,11 @@ count_jobs(const char *path)
 {
 	char err[JOBSTORE_ERR_MAX];
 	struct jobstore *s;
-	struct jobstore_stats st;
+	struct jobstore_counts st;
 
 	if (jobstore_open(path, NULL, &s, err, sizeof(err)) != JOBSTORE_OK)
 		return 0;
-	s->ops->stats(s, &st);
+	s->ops->counts(s, &st);
 	jobstore_close(s);
 	return st.count[JOBS_QUEUED];
 }

@@ -1,5 +1,5 @@
 /*
- * jobs_api — the jobs API as a mux route module (mux_route.h):
+ * mod_jobs — the jobs API as a mux route module (mux_route.h):
  *
  *   POST   /jobs              validate, store, 202 {"id","status":"queued"}
  *                             with Location: /jobs/ID, sent once committed
@@ -22,7 +22,7 @@
  *    store, refreshed every second on the store thread, so at most that
  *    old), and this mux's own enqueue and commit counters.
  *  - Other route modules enqueue jobs of registered tasks through
- *    jobs_api_enqueue(), with the same validation and durability as POST
+ *    mod_jobs_enqueue(), with the same validation and durability as POST
  *    /jobs (e.g. POST /uploads?process=stats).
  *  - Return convention: NULL / enum values as stated per function.
  */
@@ -36,26 +36,26 @@
 #include "jobstore.h"
 
 struct mux;
-struct jobs_api;
+struct mod_jobs;
 
 /* Open the store at url (password: Redis's from outside the URL, or NULL;
  * see jobstore_open), start its thread and serve the jobs routes on mux m.
  * tasks must outlive the api; password need not (the store copies it).
  * NULL with err set on failure. */
-struct jobs_api *jobs_api_new(struct mux *m, const struct jobs_tasks *tasks,
+struct mod_jobs *mod_jobs_new(struct mux *m, const struct jobs_tasks *tasks,
     const char *url, const char *password, char *err, size_t errlen);
 
 /* Stop the store thread (storing what was accepted) and free. Call after
  * mux_free(), whose requests detach. NULL is a no-op. */
-void jobs_api_free(struct jobs_api *api);
+void mod_jobs_free(struct mod_jobs *api);
 
 /* --- for other route modules --------------------------------------------- */
 
 /* Told once the job is committed (res JOBSTORE_OK, id its id) or failed. */
-typedef void jobs_enqueued_fn(
+typedef void mod_jobs_enqueued_fn(
     void *arg, enum jobstore_result res, const char *id);
 
-struct jobs_ticket; /* a pending enqueue */
+struct mod_jobs_ticket; /* a pending enqueue */
 
 /*
  * Enqueue a job of a registered task: params is a JSON object of the
@@ -64,11 +64,11 @@ struct jobs_ticket; /* a pending enqueue */
  * JOBS_PARSE_INVALID with *err the 422 body (malloc'd), or
  * JOBS_PARSE_ENOMEM (also when the store queue is full).
  */
-enum jobs_parse jobs_api_enqueue(struct jobs_api *api, const char *task,
-    const json_t *params, int max_attempts, jobs_enqueued_fn *cb, void *arg,
-    struct jobs_ticket **ticket, char **err, size_t *errlen);
+enum jobs_parse mod_jobs_enqueue(struct mod_jobs *api, const char *task,
+    const json_t *params, int max_attempts, mod_jobs_enqueued_fn *cb, void *arg,
+    struct mod_jobs_ticket **ticket, char **err, size_t *errlen);
 
 /* The caller goes away: cb will not be called (the job is still stored). */
-void jobs_api_forget(struct jobs_ticket *ticket);
+void mod_jobs_forget(struct mod_jobs_ticket *ticket);
 
 #endif

@@ -1,4 +1,4 @@
-/* payloads — streamed exports and pages; contract in payloads.h. */
+/* mod_payloads — streamed exports and pages; contract in mod_payloads.h. */
 #include "config.h"
 
 #include <jansson.h>
@@ -12,8 +12,8 @@
 #include "gz.h"
 #include "jobs.h"
 #include "metrics.h"
+#include "mod_payloads.h"
 #include "mux_route.h"
-#include "payloads.h"
 #include "qs.h"
 
 #define VARY        "Vary: Accept-Encoding\r\n"
@@ -21,7 +21,7 @@
 #define CSV_TYPE    "text/csv; charset=utf-8"
 #define NDJSON_TYPE "application/x-ndjson"
 
-struct payloads {
+struct mod_payloads {
 	struct mux *mux;
 	uint64_t exports, exports_done, rows_out, bytes_out;
 };
@@ -34,7 +34,7 @@ enum export_state {
 
 struct export
 {
-	struct payloads *pl;
+	struct mod_payloads *pl;
 	struct mux_req *r;
 	enum export_state state;
 	bool ndjson, gzip;
@@ -171,7 +171,7 @@ static bool
 produce_turn(struct export *ex)
 {
 	size_t budget =
-	    ex->gzip ? PAYLOADS_GZIP_TURN_BYTES : PAYLOADS_TURN_BYTES;
+	    ex->gzip ? MOD_PAYLOADS_GZIP_TURN_BYTES : MOD_PAYLOADS_TURN_BYTES;
 	size_t n, room, cap;
 
 	if (ex->state == EX_HEAD && !export_head(ex))
@@ -212,14 +212,14 @@ produce_turn(struct export *ex)
 static void
 export_start(struct mux_req *r, bool ndjson)
 {
-	struct payloads *pl = mux_req_ctx(r);
+	struct mod_payloads *pl = mux_req_ctx(r);
 	json_t *errors = json_array();
 	struct export *ex;
 	uint64_t rows = 0;
 	int rc;
 
 	rc = errors ? int_param(mux_req_var(r, MUX_V_QUERY), "rows", 0,
-	                  (double)DATASET_MAX_ROWS, PAYLOADS_ROWS_DEFAULT,
+	                  (double)DATASET_MAX_ROWS, MOD_PAYLOADS_ROWS_DEFAULT,
 	                  &rows, errors)
 	            : -1;
 	if (rc != 0 || json_array_size(errors) > 0) {
@@ -380,11 +380,11 @@ on_items_start(struct mux_req *r)
 
 	if (rc == 0)
 		rc = int_param(query, "rows", 0, (double)DATASET_MAX_ROWS,
-		    PAYLOADS_ROWS_DEFAULT, &rows, errors);
+		    MOD_PAYLOADS_ROWS_DEFAULT, &rows, errors);
 	rows_ok = rc == 0 && json_array_size(errors) == 0;
 	if (rc == 0)
-		rc = int_param(query, "limit", 1, PAYLOADS_PAGE_MAX,
-		    PAYLOADS_PAGE_DEFAULT, &limit, errors);
+		rc = int_param(query, "limit", 1, MOD_PAYLOADS_PAGE_MAX,
+		    MOD_PAYLOADS_PAGE_DEFAULT, &limit, errors);
 	if (rc == 0 && rows_ok) /* a cursor is judged against rows */
 		rc = cursor_param(query, rows, &first, errors);
 	if (rc != 0 || json_array_size(errors) > 0) {
@@ -405,7 +405,7 @@ on_items_start(struct mux_req *r)
 static char *
 payloads_metrics(void *ctx, size_t *lenp)
 {
-	const struct payloads *pl = ctx;
+	const struct mod_payloads *pl = ctx;
 	const struct metrics_series s[] = {
 	    {"fcgilab_exports_total", "counter", "Streamed exports begun.",
 	        pl->exports},
@@ -420,8 +420,8 @@ payloads_metrics(void *ctx, size_t *lenp)
 	return metrics_series_text(s, sizeof(s) / sizeof(s[0]), lenp);
 }
 
-struct payloads *
-payloads_new(struct mux *m)
+struct mod_payloads *
+mod_payloads_new(struct mux *m)
 {
 	static const struct mux_route_ops export_ops = {
 	    .start = on_export_start,
@@ -431,7 +431,7 @@ payloads_new(struct mux *m)
 	static const struct mux_route_ops items_ops = {
 	    .start = on_items_start,
 	};
-	struct payloads *pl;
+	struct mod_payloads *pl;
 
 	if ((pl = calloc(1, sizeof(*pl))) == NULL)
 		return NULL;
@@ -444,7 +444,7 @@ payloads_new(struct mux *m)
 }
 
 void
-payloads_free(struct payloads *pl)
+mod_payloads_free(struct mod_payloads *pl)
 {
 	free(pl);
 }

@@ -1,4 +1,4 @@
-/* jobs_api — the jobs API as a mux route module; contract in jobs_api.h. */
+/* mod_jobs — the jobs API as a mux route module; contract in mod_jobs.h. */
 #include "config.h"
 
 #include <errno.h>
@@ -8,43 +8,43 @@
 #include <sys/random.h>
 
 #include "ev.h"
-#include "jobs_api.h"
 #include "metrics.h"
+#include "mod_jobs.h"
 #include "mux_route.h"
 #include "num.h"
 #include "storeq.h"
 #include "tmr.h"
 
-#define MAX_PENDING       8192 /* store operations waiting; then 503 */
-#define MAX_BATCH         512  /* jobs per commit */
-#define STATS_INTERVAL_MS 1000
-#define RETRY_AFTER       "Retry-After: 1\r\n"
+#define MAX_PENDING        8192 /* store operations waiting; then 503 */
+#define MAX_BATCH          512  /* jobs per commit */
+#define COUNTS_INTERVAL_MS 1000
+#define RETRY_AFTER        "Retry-After: 1\r\n"
 
-struct jobs_api {
+struct mod_jobs {
 	struct mux *mux;
 	struct ev_loop *loop;
 	const struct jobs_tasks *tasks;
 	struct storeq *q;
 	const char *store_name;
-	struct tmr_node stats_timer;
-	struct storeq_op *stats_op; /* in the store thread, or NULL */
-	struct jobstore_stats stats;
-	bool have_stats;
+	struct tmr_node counts_timer;
+	struct storeq_op *counts_op; /* in the store thread, or NULL */
+	struct jobstore_counts counts;
+	bool have_counts;
 	uint64_t accepted, refused_full, store_errors;
 };
 
 /* One request of the module's routes. */
 struct jreq {
 	struct mux_req *r;
-	struct jobs_api *api;
+	struct mod_jobs *api;
 	struct storeq_op *op; /* in the store thread, or NULL */
 	char *body;           /* POST: the body so far */
 	size_t len;
 	bool post;
 };
 
-struct jobs_ticket {
-	jobs_enqueued_fn *cb;
+struct mod_jobs_ticket {
+	mod_jobs_enqueued_fn *cb;
 	void *arg;
 	struct storeq_op *op;
 };
@@ -53,7 +53,7 @@ struct jobs_ticket {
 
 static void
 store_failed(
-    struct jobs_api *api, struct mux_req *r, const struct storeq_op *op)
+    struct mod_jobs *api, struct mux_req *r, const struct storeq_op *op)
 {
 	api->store_errors++;
 	fprintf(stderr, "fcgilab-mux: jobs store: %s\n",
@@ -62,7 +62,7 @@ store_failed(
 }
 
 static void
-answer_enqueued(struct jobs_api *api, struct mux_req *r, struct storeq_op *op)
+answer_enqueued(struct mod_jobs *api, struct mux_req *r, struct storeq_op *op)
 {
 	char headers[64], *body;
 
@@ -81,7 +81,7 @@ answer_enqueued(struct jobs_api *api, struct mux_req *r, struct storeq_op *op)
 }
 
 static void
-answer_record(struct jobs_api *api, struct mux_req *r, struct storeq_op *op)
+answer_record(struct mod_jobs *api, struct mux_req *r, struct storeq_op *op)
 {
 	size_t len = 0;
 	char *body;
@@ -116,7 +116,7 @@ answer_record(struct jobs_api *api, struct mux_req *r, struct storeq_op *op)
 }
 
 static void
-answer_page(struct jobs_api *api, struct mux_req *r, struct storeq_op *op)
+answer_page(struct mod_jobs *api, struct mux_req *r, struct storeq_op *op)
 {
 	char *body, *link = NULL;
 	size_t len = 0;
@@ -155,7 +155,7 @@ request_done(struct storeq_op *op)
 	case STOREQ_LIST:
 		answer_page(jr->api, r, op);
 		break;
-	case STOREQ_STATS:
+	case STOREQ_COUNTS:
 		break;
 	}
 	mux_req_leave(r);
@@ -357,40 +357,41 @@ static const struct mux_route_ops jobs_ops = {
 /* --- /metrics ------------------------------------------------------------ */
 
 static void
-stats_done(struct storeq_op *op)
+counts_done(struct storeq_op *op)
 {
-	struct jobs_api *api = op->owner;
+	struct mod_jobs *api = op->owner;
 
 	if (api != NULL) {
-		api->stats_op = NULL;
+		api->counts_op = NULL;
 		if (op->res == JOBSTORE_OK) {
-			api->stats = op->stats;
-			api->have_stats = true;
+			api->counts = op->counts;
+			api->have_counts = true;
 		}
 	}
 	storeq_op_free(op);
 }
 
 static void
-stats_tick(struct tmr_node *node, uint64_t now, void *ctx)
+counts_tick(struct tmr_node *node, uint64_t now, void *ctx)
 {
-	struct jobs_api *api = container_of(node, struct jobs_api, stats_timer);
+	struct mod_jobs *api =
+	    container_of(node, struct mod_jobs, counts_timer);
 	struct storeq_op *op;
 
 	(void)now;
 	(void)ctx;
-	if (api->stats_op == NULL &&
-	    (op = storeq_op_new(STOREQ_STATS, stats_done, api)) != NULL) {
+	if (api->counts_op == NULL &&
+	    (op = storeq_op_new(STOREQ_COUNTS, counts_done, api)) != NULL) {
 		if (storeq_submit(api->q, op) == STOREQ_OK)
-			api->stats_op = op;
+			api->counts_op = op;
 		else
 			storeq_op_free(op);
 	}
-	ev_timer_after(api->loop, &api->stats_timer, STATS_INTERVAL_MS);
+	ev_timer_after(api->loop, &api->counts_timer, COUNTS_INTERVAL_MS);
 }
 
 static bool
-add_latency(char **t, size_t *len, const struct jobstore_stats *s)
+add_latency(char **t, size_t *len, const struct jobstore_counts *s)
 {
 	const char *name = "fcgilab_jobs_enqueue_to_start_seconds";
 	uint64_t cum = 0;
@@ -418,8 +419,8 @@ add_latency(char **t, size_t *len, const struct jobstore_stats *s)
 static char *
 jobs_metrics(void *ctx, size_t *lenp)
 {
-	struct jobs_api *api = ctx;
-	const struct jobstore_stats *s = &api->stats;
+	struct mod_jobs *api = ctx;
+	const struct jobstore_counts *s = &api->counts;
 	struct storeq_counters c;
 	char *t = NULL;
 	size_t len = 0;
@@ -469,7 +470,7 @@ jobs_metrics(void *ctx, size_t *lenp)
 static void
 on_store_fd(struct ev_loop *loop, int fd, unsigned events, void *data)
 {
-	struct jobs_api *api = data;
+	struct mod_jobs *api = data;
 
 	(void)loop;
 	(void)fd;
@@ -477,12 +478,12 @@ on_store_fd(struct ev_loop *loop, int fd, unsigned events, void *data)
 	storeq_drain(api->q);
 }
 
-struct jobs_api *
-jobs_api_new(struct mux *m, const struct jobs_tasks *tasks, const char *url,
+struct mod_jobs *
+mod_jobs_new(struct mux *m, const struct jobs_tasks *tasks, const char *url,
     const char *password, char *err, size_t errlen)
 {
 	struct jobstore *store;
-	struct jobs_api *api;
+	struct mod_jobs *api;
 
 	if (jobstore_open(url, password, &store, err, errlen) != JOBSTORE_OK)
 		return NULL;
@@ -510,19 +511,19 @@ jobs_api_new(struct mux *m, const struct jobs_tasks *tasks, const char *url,
 	mux_route_register(m, APP_R_JOBS, &jobs_ops, api);
 	mux_route_register(m, APP_R_JOB, &jobs_ops, api);
 	mux_metrics_register(m, jobs_metrics, api);
-	tmr_node_init(&api->stats_timer, stats_tick);
-	stats_tick(&api->stats_timer, 0, NULL); /* first figures at once */
+	tmr_node_init(&api->counts_timer, counts_tick);
+	counts_tick(&api->counts_timer, 0, NULL); /* first figures at once */
 	return api;
 }
 
 void
-jobs_api_free(struct jobs_api *api)
+mod_jobs_free(struct mod_jobs *api)
 {
 	if (api == NULL)
 		return;
-	tmr_cancel(ev_timers(api->loop), &api->stats_timer);
-	if (api->stats_op != NULL)
-		api->stats_op->owner = NULL;
+	tmr_cancel(ev_timers(api->loop), &api->counts_timer);
+	if (api->counts_op != NULL)
+		api->counts_op->owner = NULL;
 	ev_del(api->loop, storeq_fd(api->q));
 	storeq_free(api->q); /* stores what was accepted; runs done() */
 	free(api);
@@ -531,7 +532,7 @@ jobs_api_free(struct jobs_api *api)
 static void
 ticket_done(struct storeq_op *op)
 {
-	struct jobs_ticket *t = op->owner;
+	struct mod_jobs_ticket *t = op->owner;
 
 	if (t != NULL) {
 		t->cb(t->arg, op->res, op->job.id);
@@ -541,11 +542,11 @@ ticket_done(struct storeq_op *op)
 }
 
 enum jobs_parse
-jobs_api_enqueue(struct jobs_api *api, const char *task, const json_t *params,
-    int max_attempts, jobs_enqueued_fn *cb, void *arg,
-    struct jobs_ticket **ticket, char **err, size_t *errlen)
+mod_jobs_enqueue(struct mod_jobs *api, const char *task, const json_t *params,
+    int max_attempts, mod_jobs_enqueued_fn *cb, void *arg,
+    struct mod_jobs_ticket **ticket, char **err, size_t *errlen)
 {
-	struct jobs_ticket *t;
+	struct mod_jobs_ticket *t;
 	struct storeq_op *op;
 	enum jobs_parse res;
 
@@ -574,7 +575,7 @@ jobs_api_enqueue(struct jobs_api *api, const char *task, const json_t *params,
 }
 
 void
-jobs_api_forget(struct jobs_ticket *ticket)
+mod_jobs_forget(struct mod_jobs_ticket *ticket)
 {
 	if (ticket == NULL)
 		return;

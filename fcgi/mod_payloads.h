@@ -1,5 +1,5 @@
 /*
- * payloads — large answers with flat memory, as a mux route module
+ * mod_payloads — large answers with flat memory, as a mux route module
  * (mux_route.h): the lesson's streaming responses and pagination.
  *
  *   GET /export.csv?rows=N      the dataset (dataset.h), streamed as it is
@@ -10,8 +10,8 @@
  *                               1 ≤ L ≤ 1000 (default 100)
  *
  * Contract:
- *  - Loop thread only. An export produces at most PAYLOADS_TURN_BYTES per
- *    loop turn (PAYLOADS_GZIP_TURN_BYTES when compressing: deflate runs at
+ *  - Loop thread only. An export produces at most MOD_PAYLOADS_TURN_BYTES per
+ *    loop turn (MOD_PAYLOADS_GZIP_TURN_BYTES when compressing: deflate runs at
  *    about 100 MB/s, so a turn costs the other requests well under a
  *    millisecond), and only as much as mux_req_room() allows (the
  *    connection's output queue up to its high-water mark, mux_route.h):
@@ -25,7 +25,7 @@
  *  - Bad values are FastAPI's 422s (app_query_param; a cursor that does
  *    not open, or was made for another rows, is a value_error at
  *    ["query","cursor"]).
- *  - struct payloads is the caller's (payloads_new/_free); a request's
+ *  - struct mod_payloads is the caller's (mod_payloads_new/_free); a request's
  *    state is this module's, freed in the route's end hook.
  */
 #ifndef FCGILAB_PAYLOADS_H
@@ -35,18 +35,18 @@
 
 struct mux;
 
-#define PAYLOADS_TURN_BYTES      (256 * 1024)
-#define PAYLOADS_GZIP_TURN_BYTES (64 * 1024)
-#define PAYLOADS_ROWS_DEFAULT    1000
-#define PAYLOADS_PAGE_DEFAULT    100
-#define PAYLOADS_PAGE_MAX        1000
+#define MOD_PAYLOADS_TURN_BYTES      (256 * 1024)
+#define MOD_PAYLOADS_GZIP_TURN_BYTES (64 * 1024)
+#define MOD_PAYLOADS_ROWS_DEFAULT    1000
+#define MOD_PAYLOADS_PAGE_DEFAULT    100
+#define MOD_PAYLOADS_PAGE_MAX        1000
 
-struct payloads;
+struct mod_payloads;
 
 /* Serve the export and page routes on m; NULL when memory runs out. */
-struct payloads *payloads_new(struct mux *m);
+struct mod_payloads *mod_payloads_new(struct mux *m);
 
 /* Free; call after mux_free(). NULL is a no-op. */
-void payloads_free(struct payloads *pl);
+void mod_payloads_free(struct mod_payloads *pl);
 
 #endif

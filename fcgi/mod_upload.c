@@ -1,4 +1,5 @@
-/* upload — streamed uploads and upload-then-process; contract in upload.h */
+/* mod_upload — streamed uploads and upload-then-process; contract in
+ * mod_upload.h. */
 #include "config.h"
 
 #include <dirent.h>
@@ -15,24 +16,24 @@
 #include <unistd.h>
 
 #include "jobs.h"
-#include "jobs_api.h"
 #include "metrics.h"
+#include "mod_jobs.h"
+#include "mod_upload.h"
 #include "multipart.h"
 #include "mux_route.h"
 #include "num.h"
 #include "offload.h"
 #include "qs.h"
 #include "stats_task.h"
-#include "upload.h"
 
 #define PART_PREFIX     ".part-"
 #define NAME_MAX_BYTES  255
 #define MULTIPART_SLACK (64 * 1024) /* boundaries and part headers */
 #define PARSE_ERROR     "There was an error parsing the body"
 
-struct uploads {
+struct mod_upload {
 	struct mux *mux;
-	struct jobs_api *jobs;
+	struct mod_jobs *jobs;
 	struct offload_pool *pool;
 	int dirfd;      /* the upload directory, or -1 */
 	EVP_MD *sha256; /* fetched once (OpenSSL 3), not per upload */
@@ -50,7 +51,7 @@ enum up_state {
 struct fin_job; /* the fsync + rename of a complete upload */
 
 struct upreq {
-	struct uploads *u;
+	struct mod_upload *u;
 	struct mux_req *r;
 	enum up_state state;
 	bool multipart, process;
@@ -62,13 +63,13 @@ struct upreq {
 	EVP_MD_CTX *md;
 	char sha256[65];
 	struct fin_job *fin;
-	struct jobs_ticket *ticket;
-	struct mp_parser *mp; /* multipart bodies only */
+	struct mod_jobs_ticket *ticket;
+	struct multipart_parser *mp; /* multipart bodies only */
 };
 
 struct fin_job {
 	struct offload_job job;
-	struct uploads *u;
+	struct mod_upload *u;
 	struct upreq *owner; /* NULL once its request went away */
 	int fd;
 	int err; /* errno of work(), 0 when stored */
@@ -204,7 +205,7 @@ stored(struct upreq *ur)
 	    str_or_null(ur->filename), "content_type", str_or_null(ur->ctype));
 	ur->state = UP_ENQUEUING;
 	switch (params == NULL ? JOBS_PARSE_ENOMEM
-	                       : jobs_api_enqueue(ur->u->jobs, STATS_TASK_NAME,
+	                       : mod_jobs_enqueue(ur->u->jobs, STATS_TASK_NAME,
 	                             params, JOBS_DEFAULT_MAX_ATTEMPTS,
 	                             enqueued, ur, &ur->ticket, &err, &len)) {
 	case JOBS_PARSE_OK:
@@ -381,7 +382,7 @@ clean_filename(const char *name, size_t len)
 }
 
 static bool
-on_part_begin(void *arg, const struct mp_part *part)
+on_part_begin(void *arg, const struct multipart_part *part)
 {
 	struct upreq *ur = arg;
 
@@ -420,7 +421,7 @@ on_part_end(void *arg)
 	return true;
 }
 
-static const struct mp_callbacks mp_cb = {
+static const struct multipart_callbacks multipart_cb = {
     on_part_begin, on_part_data, on_part_end};
 
 /* --- the route hooks ------------------------------------------------------ */
@@ -439,7 +440,7 @@ upreq_free(struct upreq *ur)
 			fin_discard(ur->fin);
 	}
 	if (ur->ticket != NULL)
-		jobs_api_forget(ur->ticket);
+		mod_jobs_forget(ur->ticket);
 	if (ur->state == UP_RECEIVING || ur->state == UP_SYNCING)
 		ur->u->aborted++;
 	EVP_MD_CTX_free(ur->md);
@@ -483,7 +484,7 @@ process_param(struct mux_req *r)
 
 /* Refusals before any byte is read. true: go on. */
 static bool
-check_request(struct mux_req *r, struct uploads *u, bool process, bool multi)
+check_request(struct mux_req *r, struct mod_upload *u, bool process, bool multi)
 {
 	const char *cl = mux_req_var(r, MUX_V_CONTENT_LENGTH);
 	long long n = 0;
@@ -553,9 +554,10 @@ open_upload(struct upreq *ur)
 static bool
 start_multipart(struct upreq *ur, const char *ct)
 {
-	char boundary[MP_BOUNDARY_MAX + 1];
+	char boundary[MULTIPART_BOUNDARY_MAX + 1];
 
-	if (mp_boundary(ct, boundary, sizeof(boundary)) != MP_OK) {
+	if (multipart_boundary(ct, boundary, sizeof(boundary)) !=
+	    MULTIPART_OK) {
 		fail(ur, 400, PARSE_ERROR);
 		return false;
 	}
@@ -563,17 +565,17 @@ start_multipart(struct upreq *ur, const char *ct)
 		fail(ur, 500, "Internal Server Error");
 		return false;
 	}
-	mp_init(ur->mp, boundary);
+	multipart_init(ur->mp, boundary);
 	return true;
 }
 
 static void
 on_start(struct mux_req *r)
 {
-	struct uploads *u = mux_req_ctx(r);
+	struct mod_upload *u = mux_req_ctx(r);
 	const char *ct = mux_req_var(r, MUX_V_CONTENT_TYPE);
 	bool process = mux_req_decision(r)->route == APP_R_UPLOADS;
-	bool multi = mp_is_multipart(ct);
+	bool multi = multipart_is_multipart(ct);
 	struct upreq *ur;
 
 	if (!check_request(r, u, process, multi))
@@ -603,15 +605,16 @@ static void
 on_body(struct mux_req *r, const uint8_t *p, size_t n)
 {
 	struct upreq *ur = mux_req_data(r);
-	enum mp_result res;
+	enum multipart_result res;
 
 	if (ur == NULL || ur->state != UP_RECEIVING)
 		return;
 	if (!ur->multipart) {
 		(void)file_data(ur, p, n);
-	} else if ((res = mp_feed(ur->mp, p, n, &mp_cb, ur)) != MP_OK &&
+	} else if ((res = multipart_feed(ur->mp, p, n, &multipart_cb, ur)) !=
+	        MULTIPART_OK &&
 	    ur->state == UP_RECEIVING) {
-		if (res == MP_ESTOP) /* a callback ran out of memory */
+		if (res == MULTIPART_ESTOP) /* a callback ran out of memory */
 			fail(ur, 500, "Internal Server Error");
 		else
 			fail(ur, 400, PARSE_ERROR);
@@ -625,7 +628,7 @@ on_body_end(struct mux_req *r)
 
 	if (ur == NULL || ur->state != UP_RECEIVING)
 		return;
-	if (ur->multipart && mp_finish(ur->mp) != MP_OK) {
+	if (ur->multipart && multipart_finish(ur->mp) != MULTIPART_OK) {
 		fail(ur, 400, PARSE_ERROR);
 		return;
 	}
@@ -655,7 +658,7 @@ on_end(struct mux_req *r, bool answered)
 static char *
 uploads_metrics(void *ctx, size_t *lenp)
 {
-	const struct uploads *u = ctx;
+	const struct mod_upload *u = ctx;
 	const struct metrics_series s[] = {
 	    {"fcgilab_uploads_total", "counter", "Uploads stored.", u->stored},
 	    {"fcgilab_upload_bytes_total", "counter",
@@ -690,9 +693,9 @@ remove_stale_parts(int dirfd)
 	closedir(d);
 }
 
-struct uploads *
-uploads_new(struct mux *m, struct jobs_api *jobs, struct offload_pool *pool,
-    const struct upload_config *cfg, char *err, size_t errlen)
+struct mod_upload *
+mod_upload_new(struct mux *m, struct mod_jobs *jobs, struct offload_pool *pool,
+    const struct mod_upload_config *cfg, char *err, size_t errlen)
 {
 	static const struct mux_route_ops ops = {
 	    .start = on_start,
@@ -700,7 +703,7 @@ uploads_new(struct mux *m, struct jobs_api *jobs, struct offload_pool *pool,
 	    .body_end = on_body_end,
 	    .end = on_end,
 	};
-	struct uploads *u;
+	struct mod_upload *u;
 	struct stat st;
 
 	if ((u = calloc(1, sizeof(*u))) == NULL) {
@@ -731,7 +734,7 @@ uploads_new(struct mux *m, struct jobs_api *jobs, struct offload_pool *pool,
 	}
 	if ((u->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
 		snprintf(err, errlen, "OpenSSL has no SHA-256");
-		uploads_free(u);
+		mod_upload_free(u);
 		return NULL;
 	}
 	if (u->dirfd >= 0)
@@ -743,7 +746,7 @@ uploads_new(struct mux *m, struct jobs_api *jobs, struct offload_pool *pool,
 }
 
 void
-uploads_free(struct uploads *u)
+mod_upload_free(struct mod_upload *u)
 {
 	if (u == NULL)
 		return;

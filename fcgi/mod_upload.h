@@ -1,5 +1,5 @@
 /*
- * upload — request bodies of any size, streamed to disk, as a mux route
+ * mod_upload — request bodies of any size, streamed to disk, as a mux route
  * module (mux_route.h): the lesson's uploads, and upload-then-process.
  *
  *   POST /upload                 a raw body (any Content-Type but
@@ -26,7 +26,7 @@
  *    off midway, refused, or over the limit leaves no file: the part file
  *    is removed as soon as the request fails or its client goes.
  *  - Links are never followed: the directory is opened once with
- *    O_DIRECTORY|O_NOFOLLOW (a link in its place fails uploads_new), and
+ *    O_DIRECTORY|O_NOFOLLOW (a link in its place fails mod_upload_new), and
  *    every file in it is reached through that fd: part files created with
  *    O_CREAT|O_EXCL|O_NOFOLLOW, renamed and removed with renameat and
  *    unlinkat, none of which follows a link.
@@ -43,7 +43,7 @@
  *    ["body","file"] without a file part, 422 for a bad ?process=, 413,
  *    503 when uploads (or, for /uploads, jobs) are not configured or the
  *    pool is full, 507 when the disk is full.
- *  - struct uploads is the caller's; per-request state is freed in the
+ *  - struct mod_upload is the caller's; per-request state is freed in the
  *    route's end hook; a finishing job whose request went away finishes
  *    (the file is kept) and frees itself.
  */
@@ -54,26 +54,26 @@
 #include <stdint.h>
 
 struct mux;
-struct jobs_api;
+struct mod_jobs;
 struct offload_pool;
 
-#define UPLOAD_DEFAULT_MAX_BYTES (1024ULL * 1024 * 1024)
+#define MOD_UPLOAD_DEFAULT_MAX_BYTES (1024ULL * 1024 * 1024)
 
-struct upload_config {
+struct mod_upload_config {
 	const char *dir;    /* where uploads are stored; NULL: 503 */
 	uint64_t max_bytes; /* file data of one upload */
 };
 
-struct uploads;
+struct mod_upload;
 
 /* Serve the upload routes on m. jobs may be NULL (/uploads is then 503).
  * NULL with err set when the directory cannot be opened. */
-struct uploads *uploads_new(struct mux *m, struct jobs_api *jobs,
-    struct offload_pool *pool, const struct upload_config *cfg, char *err,
+struct mod_upload *mod_upload_new(struct mux *m, struct mod_jobs *jobs,
+    struct offload_pool *pool, const struct mod_upload_config *cfg, char *err,
     size_t errlen);
 
 /* Free; call after mux_free() and offload_free() (whose last callbacks may
  * still finish an upload). NULL is a no-op. */
-void uploads_free(struct uploads *u);
+void mod_upload_free(struct mod_upload *u);
 
 #endif
