@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "apijson.h"
 #include "app.h"
 #include "ipaddr.h"
 #include "num.h"
@@ -184,107 +185,58 @@ app_reason(int status)
 	}
 }
 
-/* Dump a JSON value compactly (FastAPI's separators), stealing it.
- * real_precision is for the one real number a body may hold (0: default). */
-static char *
-dump(json_t *v, int real_precision, size_t *lenp)
-{
-	size_t flags = JSON_COMPACT;
-	char *s;
-
-	if (v == NULL)
-		return NULL;
-	if (real_precision > 0)
-		flags |= JSON_REAL_PRECISION(real_precision);
-	s = json_dumps(v, flags);
-	json_decref(v);
-	if (s != NULL && lenp != NULL)
-		*lenp = strlen(s);
-	return s;
-}
-
 static int
 is_integral(double v)
 {
 	return v == floor(v) && fabs(v) < 9007199254740992.0;
 }
 
-/* A JSON number for v: an integer when v is integral, else the shortest
- * real; *precision receives what dump() needs for it. */
+/* A JSON number for v: an integer when v is integral, else a real
+ * (apijson prints it in Python's shortest form). */
 static json_t *
-json_number_of(double v, int *precision)
+json_number_of(double v)
 {
 	if (is_integral(v))
 		return json_integer((json_int_t)v);
-	*precision = num_precision(v);
 	return json_real(v);
-}
-
-/* A JSON real, as Python prints a float: 60.0, 0.5. */
-static json_t *
-json_float_of(double v, int *precision)
-{
-	/* jansson's default %.17g prints integral values bare and adds
-	 * ".0"; only non-integral values need the shortest precision. */
-	if (!is_integral(v))
-		*precision = num_precision(v);
-	return json_real(v);
-}
-
-char *
-app_detail_body(const char *msg, size_t *lenp)
-{
-	return dump(json_pack("{s:s}", "detail", msg), 0, lenp);
 }
 
 char *
 app_wait_body(double secs, size_t *lenp)
 {
-	json_t *num;
-	int prec = 0;
-
-	num = json_number_of(secs, &prec); /* sets prec: call before dump() */
-	return dump(json_pack("{s:s,s:o}", "status", "ready", "seconds", num),
-	    prec, lenp);
+	return apijson_dump(json_pack("{s:s,s:o}", "status", "ready", "seconds",
+	                        json_number_of(secs)),
+	    lenp);
 }
 
 char *
 app_cpu_body(long long n, unsigned long result, size_t *lenp)
 {
-	return dump(json_pack("{s:I,s:I}", "n", (json_int_t)n, "result",
-	                (json_int_t)result),
-	    0, lenp);
+	return apijson_dump(json_pack("{s:I,s:I}", "n", (json_int_t)n, "result",
+	                        (json_int_t)result),
+	    lenp);
 }
 
 /*
- * One pydantic error object in a 422 "detail" list. input is the raw
- * query value (NULL for a missing one: JSON null); ctx_key/ctx_val give
- * the violated bound, when there is one, printed as a float for float
- * fields ({"le":60.0}) and as an integer for int fields ({"le":100}).
+ * One pydantic error of a query parameter. input is the raw query value
+ * (NULL for a missing one: JSON null); ctx_key/ctx_val give the violated
+ * bound, when there is one, printed as a float for float fields
+ * ({"le":60.0}) and as an integer for int fields ({"le":100}).
  */
-static char *
-error_422(const char *type, const char *pname, const char *msg,
+static json_t *
+param_item(const char *type, const char *pname, const char *msg,
     const char *input, size_t input_len, const char *ctx_key, double ctx_val,
-    int ctx_float, size_t *lenp)
+    int ctx_float)
 {
-	json_t *err, *ctx, *bound;
-	int prec = 0;
+	json_t *ctx = NULL;
 
-	err = json_pack("{s:s,s:[s,s],s:s,s:o}", "type", type, "loc", "query",
-	    pname, "msg", msg, "input",
-	    input ? json_stringn(input, input_len) : json_null());
-	if (err != NULL && ctx_key != NULL) {
-		bound = ctx_float ? json_float_of(ctx_val, &prec)
-		                  : json_integer((json_int_t)ctx_val);
-		ctx = json_pack("{s:o}", ctx_key, bound);
-		if (ctx == NULL || json_object_set_new(err, "ctx", ctx) != 0) {
-			json_decref(err);
-			err = NULL;
-		}
-	}
-	if (err == NULL)
+	if (ctx_key != NULL &&
+	    (ctx = json_pack("{s:o}", ctx_key,
+	         ctx_float ? json_real(ctx_val)
+	                   : json_integer((json_int_t)ctx_val))) == NULL)
 		return NULL;
-	return dump(json_pack("{s:[o]}", "detail", err), prec, lenp);
+	return apijson_error(type, "query", pname, msg,
+	    input ? json_stringn(input, input_len) : NULL, ctx);
 }
 
 static void
@@ -306,41 +258,41 @@ bound_msg(char *buf, size_t cap, const char *what, double bound)
 	snprintf(buf, cap, "Input should be %s %s", what, num);
 }
 
-/* The 422 body for a parameter whose value val (vlen bytes) does not
- * parse or is out of p's range; x is the parsed value when st is NUM_OK. */
-static char *
+/* The error of a parameter whose value val (vlen bytes) does not parse
+ * or is out of p's range; x is the parsed value when st is NUM_OK. */
+static json_t *
 param_error(const struct app_param *p, enum num_status st, double x,
-    const char *val, size_t vlen, size_t *blen)
+    const char *val, size_t vlen)
 {
 	char msg[96];
 
 	if (st == NUM_EPARSE)
-		return error_422(p->is_float ? "float_parsing" : "int_parsing",
+		return param_item(p->is_float ? "float_parsing" : "int_parsing",
 		    p->name,
 		    p->is_float
 		        ? "Input should be a valid number, unable to parse "
 		          "string as a number"
 		        : "Input should be a valid integer, unable to parse "
 		          "string as an integer",
-		    val, vlen, NULL, 0, 0, blen);
+		    val, vlen, NULL, 0, 0);
 	if (st == NUM_ESIZE)
-		return error_422("int_parsing_size", p->name,
+		return param_item("int_parsing_size", p->name,
 		    "Unable to parse input string as an integer, exceeded "
 		    "maximum size",
-		    val, vlen, NULL, 0, 0, blen);
+		    val, vlen, NULL, 0, 0);
 	if (!(x <= p->hi)) { /* pydantic checks le before ge; NaN fails */
 		bound_msg(msg, sizeof(msg), "less than or equal to", p->hi);
-		return error_422("less_than_equal", p->name, msg, val, vlen,
-		    "le", p->hi, p->is_float, blen);
+		return param_item("less_than_equal", p->name, msg, val, vlen,
+		    "le", p->hi, p->is_float);
 	}
 	bound_msg(msg, sizeof(msg), "greater than or equal to", p->lo);
-	return error_422("greater_than_equal", p->name, msg, val, vlen, "ge",
-	    p->lo, p->is_float, blen);
+	return param_item("greater_than_equal", p->name, msg, val, vlen, "ge",
+	    p->lo, p->is_float);
 }
 
 enum app_param_result
-app_query_param(const char *query, const struct app_param *p, double *out,
-    char **err, size_t *errlen)
+app_query_param(
+    const char *query, const struct app_param *p, double *out, json_t **err)
 {
 	enum num_status st;
 	size_t count, vlen;
@@ -357,8 +309,8 @@ app_query_param(const char *query, const struct app_param *p, double *out,
 		return APP_PARAM_OK;
 	}
 	if (val == NULL) {
-		*err = error_422("missing", p->name, "Field required", NULL, 0,
-		    NULL, 0, 0, errlen);
+		*err = param_item(
+		    "missing", p->name, "Field required", NULL, 0, NULL, 0, 0);
 		return *err ? APP_PARAM_INVALID : APP_PARAM_ENOMEM;
 	}
 	if (p->is_float) {
@@ -372,7 +324,7 @@ app_query_param(const char *query, const struct app_param *p, double *out,
 		*out = x;
 		return APP_PARAM_OK;
 	}
-	*err = param_error(p, st, x, val, vlen, errlen);
+	*err = param_error(p, st, x, val, vlen);
 	free(val);
 	return *err ? APP_PARAM_INVALID : APP_PARAM_ENOMEM;
 }
@@ -387,17 +339,20 @@ validate_param(const struct route *rt, const struct app_config *cfg,
     const char *query, struct app_decision *d)
 {
 	struct app_param p = {rt->pname, rt->param == P_FLOAT, 0, 0, 0, 0};
+	json_t *err;
 	char *body;
 	size_t blen = 0;
 	double x;
 
 	p.hi = p.is_float ? cfg->max_secs : (double)cfg->max_n;
-	switch (app_query_param(query, &p, &x, &body, &blen)) {
+	switch (app_query_param(query, &p, &x, &err)) {
 	case APP_PARAM_OK:
 		d->secs = x;
 		d->n = (long long)x;
 		return 0;
 	case APP_PARAM_INVALID:
+		if ((body = apijson_error_body(err, &blen)) == NULL)
+			return -1;
 		reply(d, 422, body, blen);
 		return 0;
 	case APP_PARAM_ENOMEM:
@@ -553,7 +508,7 @@ app_decide(const struct app_config *cfg, unsigned served,
 		default:
 			break;
 		}
-		if ((body = app_detail_body("Not Found", &len)) == NULL)
+		if ((body = apijson_detail(APIJSON_NOT_FOUND, &len)) == NULL)
 			return -1;
 		reply(d, 404, body, len);
 		return 0;
@@ -564,8 +519,7 @@ app_decide(const struct app_config *cfg, unsigned served,
 	    (d->path_param = strdup(path + strlen(rt->path))) == NULL)
 		return -1;
 	if (!method_allowed(rt->methods, req->method)) {
-		if ((body = app_detail_body("Method Not Allowed", &len)) ==
-		    NULL)
+		if ((body = apijson_detail("Method Not Allowed", &len)) == NULL)
 			return -1;
 		reply(d, 405, body, len);
 		if ((d->headers = allow_header(rt->methods)) == NULL)
@@ -574,7 +528,7 @@ app_decide(const struct app_config *cfg, unsigned served,
 	}
 	if ((rt->operator& method_bit(req->method)) &&
 	    !operator_allowed(cfg, req)) {
-		if ((body = app_detail_body("Not authenticated", &len)) ==
+		if ((body = apijson_detail("Not authenticated", &len)) ==
 		        NULL ||
 		    (d->headers = strdup("WWW-Authenticate: Bearer\r\n")) ==
 		        NULL) {
@@ -592,7 +546,7 @@ app_decide(const struct app_config *cfg, unsigned served,
 	}
 	d->action = rt->action;
 	if (rt->id == APP_R_ROOT) {
-		body = dump(json_pack("{s:s}", "Hello", "World"), 0, &len);
+		body = apijson_dump(json_pack("{s:s}", "Hello", "World"), &len);
 		if (body == NULL)
 			return -1;
 		reply(d, 200, body, len);

@@ -28,6 +28,8 @@
 
 #include <stddef.h>
 
+struct json_t; /* jansson's json_t */
+
 enum app_route {
 	APP_R_NONE, /* no route matched */
 	APP_R_ROOT,
@@ -119,9 +121,6 @@ void app_decision_free(struct app_decision *d);
 char *app_wait_body(double secs, size_t *lenp);
 char *app_cpu_body(long long n, unsigned long result, size_t *lenp);
 
-/* {"detail":"<msg>"} for 404/405/503/500…, malloc'd; NULL on ENOMEM. */
-char *app_detail_body(const char *msg, size_t *lenp);
-
 /* A numeric query parameter as the original app declares it:
  * `name: float|int = Query(default?, ge=lo, le=hi)`. */
 struct app_param {
@@ -134,7 +133,7 @@ struct app_param {
 
 enum app_param_result {
 	APP_PARAM_OK,      /* *out holds the value */
-	APP_PARAM_INVALID, /* *err holds FastAPI's 422 body (malloc'd) */
+	APP_PARAM_INVALID, /* *err holds pydantic's error (apijson.h) */
 	APP_PARAM_ENOMEM,
 };
 
@@ -142,7 +141,7 @@ enum app_param_result {
  * same parsing, bounds and error shapes as /wait's secs). For modules of
  * the servers with routes of their own (jobs, exports, pages). */
 enum app_param_result app_query_param(const char *query,
-    const struct app_param *p, double *out, char **err, size_t *errlen);
+    const struct app_param *p, double *out, struct json_t **err);
 
 /* Route name for logs and metrics labels ("wait_async", …). */
 const char *app_route_name(enum app_route r);

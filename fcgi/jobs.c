@@ -8,10 +8,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "apijson.h"
 #include "jobs.h"
 #include "num.h"
 #include "pyjson.h"
 #include "qs.h"
+#include "randid.h"
 #include "token.h"
 
 static const char *const status_names[JOBS_STATUS__MAX] = {
@@ -59,79 +61,6 @@ jobs_new_free(struct jobs_new *n)
 }
 
 /* --- JSON text ----------------------------------------------------------- */
-
-/* The %g precision that prints x as Python does: the shortest that reads
- * back, and for integral values below 1e16 every digit (Python prints
- * 60.0, where %.1g would give 6e+01). */
-static int
-real_precision(double x)
-{
-	char buf[NUM_FMT_MAX];
-	int p = num_precision(x), digits;
-
-	if (x == floor(x) && fabs(x) < 1e16) {
-		digits = snprintf(buf, sizeof(buf), "%.0f", fabs(x));
-		p = digits > p ? digits : p;
-	}
-	return p;
-}
-
-/* The largest printf precision the reals in v need (Python prints each
- * float in its shortest form; jansson has one precision per dump). */
-static int
-max_precision(const json_t *v)
-{
-	const char *key;
-	json_t *item;
-	size_t i;
-	int p = 0, q;
-
-	switch (json_typeof(v)) {
-	case JSON_REAL:
-		return real_precision(json_real_value(v));
-	case JSON_OBJECT:
-		json_object_foreach((json_t *)v, key, item)
-		{
-			q = max_precision(item);
-			p = q > p ? q : p;
-		}
-		return p;
-	case JSON_ARRAY:
-		json_array_foreach(v, i, item)
-		{
-			q = max_precision(item);
-			p = q > p ? q : p;
-		}
-		return p;
-	case JSON_STRING:
-	case JSON_INTEGER:
-	case JSON_TRUE:
-	case JSON_FALSE:
-	case JSON_NULL:
-		break;
-	}
-	return 0;
-}
-
-/* Dump v compactly (FastAPI's separators) with Python's float texts,
- * stealing the reference. */
-static char *
-dump(json_t *v, size_t *lenp)
-{
-	size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
-	int p;
-	char *s;
-
-	if (v == NULL)
-		return NULL;
-	if ((p = max_precision(v)) > 0)
-		flags |= JSON_REAL_PRECISION(p);
-	s = json_dumps(v, flags);
-	json_decref(v);
-	if (s != NULL && lenp != NULL)
-		*lenp = strlen(s);
-	return s;
-}
 
 /* A growable text buffer for the record and page bodies, which splice
  * stored JSON texts (params, result) in as they are. */
@@ -277,94 +206,12 @@ jobs_record_json(const struct jobs_record *r, size_t *lenp)
 	return sb_finish(&b, lenp);
 }
 
-/* --- ids ----------------------------------------------------------------- */
-
-static const char hexdig[] = "0123456789abcdef";
-
-void
-jobs_id_format(const uint8_t raw[16], char out[JOBS_ID_LEN + 1])
-{
-	int i;
-
-	for (i = 0; i < 16; i++) {
-		out[2 * i] = hexdig[raw[i] >> 4];
-		out[2 * i + 1] = hexdig[raw[i] & 15];
-	}
-	out[JOBS_ID_LEN] = '\0';
-}
-
-bool
-jobs_id_valid(const char *s)
-{
-	size_t i;
-
-	if (s == NULL)
-		return false;
-	for (i = 0; i < JOBS_ID_LEN; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		        (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return s[JOBS_ID_LEN] == '\0';
-}
-
-static int
-hexval(char c)
-{
-	return c >= 'a' ? c - 'a' + 10 : c - '0';
-}
-
-/* --- pydantic errors ----------------------------------------------------- */
-
-json_t *
-jobs_pyd_error(const char *type, const char *where, const char *field,
-    const char *msg, json_t *input, json_t *ctx)
-{
-	json_t *loc, *err;
-
-	loc =
-	    field ? json_pack("[s,s]", where, field) : json_pack("[s]", where);
-	err = json_pack("{s:s,s:o,s:s,s:o}", "type", type, "loc", loc, "msg",
-	    msg, "input", input ? input : json_null());
-	if (err != NULL && ctx != NULL &&
-	    json_object_set_new(err, "ctx", ctx) != 0) {
-		json_decref(err);
-		return NULL;
-	}
-	if (err == NULL)
-		json_decref(ctx);
-	return err;
-}
-
-/* Append err (stolen) to errors; -1 on ENOMEM. */
 static int
 add_error(json_t *errors, json_t *err)
 {
 	if (err == NULL)
 		return -1;
 	return json_array_append_new(errors, err) == 0 ? 0 : -1;
-}
-
-/* {"detail": errors} as the 422 body; errors stolen. */
-static char *
-detail_body(json_t *errors, size_t *lenp)
-{
-	if (errors == NULL)
-		return NULL;
-	return dump(json_pack("{s:o}", "detail", errors), lenp);
-}
-
-/* One error, as a whole 422 body. */
-static char *
-one_error_body(json_t *err, size_t *lenp)
-{
-	json_t *errors;
-
-	if (err == NULL || (errors = json_array()) == NULL ||
-	    json_array_append_new(errors, err) != 0) {
-		json_decref(err);
-		return NULL;
-	}
-	return detail_body(errors, lenp);
 }
 
 /* --- numeric fields, as pydantic's lax float and int ---------------------- */
@@ -388,8 +235,8 @@ bound_error(const struct field *f, const json_t *v, double x, json_t *errors)
 	    le ? "less than or equal to" : "greater than or equal to", num);
 	b = f->is_float ? json_real(bound) : json_integer((json_int_t)bound);
 	return add_error(errors,
-	    jobs_pyd_error(le ? "less_than_equal" : "greater_than_equal",
-	        "body", f->name, msg, json_deep_copy(v),
+	    apijson_error(le ? "less_than_equal" : "greater_than_equal", "body",
+	        f->name, msg, json_deep_copy(v),
 	        json_pack("{s:o}", le ? "le" : "ge", b)));
 }
 
@@ -461,7 +308,7 @@ number_field(const struct field *f, const json_t *body, const double *dflt,
 	}
 	if (v == NULL)
 		return add_error(errors,
-		           jobs_pyd_error("missing", "body", f->name,
+		           apijson_error("missing", "body", f->name,
 		               "Field required", json_deep_copy(body), NULL))
 		    ? -1
 		    : 0;
@@ -489,7 +336,7 @@ number_field(const struct field *f, const json_t *body, const double *dflt,
 	}
 	if (bad != NULL)
 		return add_error(errors,
-		           jobs_pyd_error(bad, "body", f->name, type_msg(bad),
+		           apijson_error(bad, "body", f->name, type_msg(bad),
 		               json_deep_copy(v), NULL))
 		    ? -1
 		    : 0;
@@ -611,7 +458,7 @@ task_field(
 	*rc = 0;
 	if (v == NULL) {
 		*rc = add_error(errors,
-		    jobs_pyd_error("missing", "body", "task", "Field required",
+		    apijson_error("missing", "body", "task", "Field required",
 		        json_deep_copy(body), NULL));
 		return NULL;
 	}
@@ -623,7 +470,7 @@ task_field(
 	literal_list(names, ts->n, expected, sizeof(expected));
 	snprintf(msg, sizeof(msg), "Input should be %s", expected);
 	*rc = add_error(errors,
-	    jobs_pyd_error("literal_error", "body", "task", msg,
+	    apijson_error("literal_error", "body", "task", msg,
 	        json_deep_copy(v), json_pack("{s:s}", "expected", expected)));
 	return NULL;
 }
@@ -650,7 +497,7 @@ validate_object(const struct jobs_tasks *ts, const json_t *body,
 		memset(out, 0, sizeof(*out));
 		snprintf(out->task, sizeof(out->task), "%s", t->name);
 		out->max_attempts = (int)attempts;
-		out->params = dump(params, NULL);
+		out->params = apijson_dump(params, NULL);
 		json_decref(errors);
 		return out->params ? JOBS_PARSE_OK : JOBS_PARSE_ENOMEM;
 	}
@@ -660,7 +507,7 @@ validate_object(const struct jobs_tasks *ts, const json_t *body,
 		return JOBS_PARSE_ENOMEM;
 	}
 	*status = 422;
-	*err = detail_body(errors, errlen);
+	*err = apijson_errors(errors, errlen);
 	return *err ? JOBS_PARSE_INVALID : JOBS_PARSE_ENOMEM;
 }
 
@@ -708,7 +555,7 @@ json_invalid_body(
 	err = json_pack("{s:s,s:o,s:s,s:{},s:{s:s}}", "type", "json_invalid",
 	    "loc", loc, "msg", "JSON decode error", "input", "ctx", "error",
 	    msg);
-	return one_error_body(err, lenp);
+	return apijson_error_body(err, lenp);
 }
 
 static enum jobs_parse
@@ -723,10 +570,11 @@ static enum jobs_parse
 not_an_object(json_t *input, int *status, char **err, size_t *errlen)
 {
 	return invalid_with(
-	    one_error_body(jobs_pyd_error("model_attributes_type", "body", NULL,
-	                       "Input should be a valid dictionary or object "
-	                       "to extract fields from",
-	                       input, NULL),
+	    apijson_error_body(
+	        apijson_error("model_attributes_type", "body", NULL,
+	            "Input should be a valid dictionary or object "
+	            "to extract fields from",
+	            input, NULL),
 	        errlen),
 	    422, status, err);
 }
@@ -743,8 +591,8 @@ jobs_parse_new(const struct jobs_tasks *ts, const char *ctype, const char *body,
 	*err = NULL;
 	if (len == 0)
 		return invalid_with(
-		    one_error_body(jobs_pyd_error("missing", "body", NULL,
-		                       "Field required", json_null(), NULL),
+		    apijson_error_body(apijson_error("missing", "body", NULL,
+		                           "Field required", json_null(), NULL),
 		        errlen),
 		    422, status, err);
 	if (!ctype_is_json(ctype)) {
@@ -757,8 +605,8 @@ jobs_parse_new(const struct jobs_tasks *ts, const char *ctype, const char *body,
 	}
 	v = json_loadb(body, len, JSON_DECODE_ANY, &e);
 	if (v == NULL && json_error_code(&e) == json_error_invalid_utf8)
-		return invalid_with(app_detail_body("There was an error "
-		                                    "parsing the body",
+		return invalid_with(apijson_detail("There was an error "
+		                                   "parsing the body",
 		                        errlen),
 		    400, status, err);
 	if (v == NULL && json_error_code(&e) == json_error_out_of_memory)
@@ -803,9 +651,10 @@ jobs_bad_id_body(const char *id, size_t *lenp)
 	char msg[64];
 
 	snprintf(msg, sizeof(msg), "String should match pattern '%s'", pattern);
-	return one_error_body(jobs_pyd_error("string_pattern_mismatch", "path",
-	                          "job_id", msg, json_string(id ? id : ""),
-	                          json_pack("{s:s}", "pattern", pattern)),
+	return apijson_error_body(
+	    apijson_error("string_pattern_mismatch", "path", "job_id", msg,
+	        json_string(id ? id : ""),
+	        json_pack("{s:s}", "pattern", pattern)),
 	    lenp);
 }
 
@@ -827,9 +676,7 @@ jobs_cursor_encode(
 	raw[1] = (uint8_t)(status + 1);
 	for (i = 0; i < 8; i++)
 		raw[2 + i] = (uint8_t)(t >> (56 - 8 * i));
-	for (i = 0; i < 16; i++)
-		raw[10 + i] = (uint8_t)(hexval(c->id[2 * i]) << 4 |
-		    hexval(c->id[2 * i + 1]));
+	randid_raw(c->id, raw + 10);
 	token_seal(CURSOR_SALT, raw, sizeof(raw), out);
 }
 
@@ -849,26 +696,11 @@ jobs_cursor_decode(
 	if (t > (uint64_t)INT64_MAX)
 		return false;
 	out->created_us = (int64_t)t;
-	jobs_id_format(raw + 10, out->id);
+	randid_format(raw + 10, out->id);
 	return true;
 }
 
 /* --- GET /jobs queries and pages ----------------------------------------- */
-
-/* Append the items of a 422 body's "detail" (from app_query_param). */
-static int
-append_detail(json_t *errors, char *body)
-{
-	json_t *v = json_loads(body, 0, NULL), *d;
-	int rc = -1;
-
-	free(body);
-	d = json_object_get(v, "detail");
-	if (json_is_array(d))
-		rc = json_array_extend(errors, d) == 0 ? 0 : -1;
-	json_decref(v);
-	return rc;
-}
 
 static int
 status_param(const char *query, struct jobs_page_req *out, json_t *errors)
@@ -893,7 +725,7 @@ status_param(const char *query, struct jobs_page_req *out, json_t *errors)
 	literal_list(names, JOBS_STATUS__MAX, expected, sizeof(expected));
 	snprintf(msg, sizeof(msg), "Input should be %s", expected);
 	rc = add_error(errors,
-	    jobs_pyd_error("literal_error", "query", "status", msg,
+	    apijson_error("literal_error", "query", "status", msg,
 	        json_stringn(val, len),
 	        json_pack("{s:s}", "expected", expected)));
 	free(val);
@@ -916,7 +748,7 @@ cursor_param(const char *query, struct jobs_page_req *out, bool status_ok,
 		out->has_cursor = status_ok;
 	else
 		rc = add_error(errors,
-		    jobs_pyd_error("value_error", "query", "cursor",
+		    apijson_error("value_error", "query", "cursor",
 		        "Value error, invalid cursor", json_stringn(val, len),
 		        json_pack("{s:{}}", "error")));
 	free(val);
@@ -929,10 +761,8 @@ jobs_parse_list_query(
 {
 	struct app_param lim = {
 	    "limit", 0, 1, JOBS_PAGE_MAX, 1, JOBS_PAGE_DEFAULT};
-	json_t *errors;
-	char *body = NULL;
+	json_t *errors, *e = NULL;
 	double x = JOBS_PAGE_DEFAULT;
-	size_t blen;
 	int rc;
 
 	*err = NULL;
@@ -941,11 +771,11 @@ jobs_parse_list_query(
 		return JOBS_PARSE_ENOMEM;
 	rc = status_param(query, out, errors);
 	if (rc == 0) {
-		switch (app_query_param(query, &lim, &x, &body, &blen)) {
+		switch (app_query_param(query, &lim, &x, &e)) {
 		case APP_PARAM_OK:
 			break;
 		case APP_PARAM_INVALID:
-			rc = append_detail(errors, body);
+			rc = add_error(errors, e);
 			break;
 		case APP_PARAM_ENOMEM:
 			rc = -1;
@@ -964,7 +794,7 @@ jobs_parse_list_query(
 		json_decref(errors);
 		return JOBS_PARSE_OK;
 	}
-	*err = detail_body(errors, errlen);
+	*err = apijson_errors(errors, errlen);
 	return *err ? JOBS_PARSE_INVALID : JOBS_PARSE_ENOMEM;
 }
 

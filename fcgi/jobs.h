@@ -56,10 +56,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "randid.h"
+
 #include "app.h"
 
-#define JOBS_ID_LEN               32 /* hex digits of a 128-bit id */
-#define JOBS_TASK_MAX             32 /* a task name, NUL included */
+#define JOBS_ID_LEN               RANDID_LEN /* a job id is a randid */
+#define JOBS_TASK_MAX             32         /* a task name, NUL included */
 #define JOBS_MAX_BODY             (16 * 1024)
 #define JOBS_DEFAULT_MAX_ATTEMPTS 3
 #define JOBS_MAX_MAX_ATTEMPTS     10
@@ -111,19 +113,6 @@ struct jobs_new {
 };
 
 void jobs_new_free(struct jobs_new *n);
-
-/* --- ids ----------------------------------------------------------------- */
-
-/* 32 lowercase hex digits of 16 random bytes, NUL-terminated. */
-void jobs_id_format(const uint8_t raw[16], char out[JOBS_ID_LEN + 1]);
-/* Is s exactly 32 lowercase hex digits? */
-bool jobs_id_valid(const char *s);
-
-/* One pydantic error object {"type","loc":[where, field],"msg","input"
- * [,"ctx"]} for a task's validate function; input and ctx are stolen
- * (either may be NULL). NULL on ENOMEM. */
-json_t *jobs_pyd_error(const char *type, const char *where, const char *field,
-    const char *msg, json_t *input, json_t *ctx);
 
 /* --- the task registry --------------------------------------------------- */
 

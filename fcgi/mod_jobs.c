@@ -5,20 +5,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
+#include "apijson.h"
 #include "ev.h"
 #include "metrics.h"
 #include "mod_jobs.h"
 #include "mux_route.h"
 #include "num.h"
+#include "randid.h"
 #include "storeq.h"
 #include "tmr.h"
 
 #define MAX_PENDING        8192 /* store operations waiting; then 503 */
 #define MAX_BATCH          512  /* jobs per commit */
 #define COUNTS_INTERVAL_MS 1000
-#define RETRY_AFTER        "Retry-After: 1\r\n"
 
 struct mod_jobs {
 	struct mux *mux;
@@ -58,7 +58,8 @@ store_failed(
 	api->store_errors++;
 	fprintf(stderr, "fcgilab-mux: jobs store: %s\n",
 	    op->err[0] ? op->err : jobstore_result_name(op->res));
-	mux_req_respond_detail(r, 503, RETRY_AFTER, "Service Unavailable");
+	mux_req_respond_detail(
+	    r, 503, APIJSON_RETRY_AFTER, APIJSON_UNAVAILABLE);
 }
 
 static void
@@ -170,21 +171,10 @@ submit(struct jreq *jr, struct storeq_op *op)
 		storeq_op_free(op);
 		jr->api->refused_full++;
 		mux_req_respond_detail(
-		    jr->r, 503, RETRY_AFTER, "Service Unavailable");
+		    jr->r, 503, APIJSON_RETRY_AFTER, APIJSON_UNAVAILABLE);
 		return;
 	}
 	jr->op = op;
-}
-
-static bool
-new_id(char out[JOBS_ID_LEN + 1])
-{
-	uint8_t raw[16];
-
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-		return false;
-	jobs_id_format(raw, out);
-	return true;
 }
 
 /* --- the route hooks ----------------------------------------------------- */
@@ -198,12 +188,11 @@ start_post(struct jreq *jr)
 	jr->post = true;
 	if (cl != NULL && num_parse_int(cl, strlen(cl), &n) == NUM_OK &&
 	    n > JOBS_MAX_BODY) {
-		mux_req_respond_detail(jr->r, 413, NULL, "Content Too Large");
+		mux_req_respond_detail(jr->r, 413, NULL, APIJSON_TOO_LARGE);
 		return;
 	}
 	if ((jr->body = malloc(JOBS_MAX_BODY)) == NULL)
-		mux_req_respond_detail(
-		    jr->r, 500, NULL, "Internal Server Error");
+		mux_req_respond_detail(jr->r, 500, NULL, APIJSON_INTERNAL);
 }
 
 static void
@@ -215,8 +204,7 @@ start_list(struct jreq *jr)
 
 	op = storeq_op_new(STOREQ_LIST, request_done, jr);
 	if (op == NULL) {
-		mux_req_respond_detail(
-		    jr->r, 500, NULL, "Internal Server Error");
+		mux_req_respond_detail(jr->r, 500, NULL, APIJSON_INTERNAL);
 		return;
 	}
 	switch (jobs_parse_list_query(
@@ -232,7 +220,7 @@ start_list(struct jreq *jr)
 		break;
 	}
 	storeq_op_free(op);
-	mux_req_respond_detail(jr->r, 500, NULL, "Internal Server Error");
+	mux_req_respond_detail(jr->r, 500, NULL, APIJSON_INTERNAL);
 }
 
 static void
@@ -242,14 +230,13 @@ start_one(struct jreq *jr, enum storeq_kind kind)
 	struct storeq_op *op;
 	size_t len = 0;
 
-	if (!jobs_id_valid(id)) {
+	if (!randid_valid(id)) {
 		char *body = jobs_bad_id_body(id, &len);
 		mux_req_respond_json(jr->r, 422, NULL, body, len);
 		return;
 	}
 	if ((op = storeq_op_new(kind, request_done, jr)) == NULL) {
-		mux_req_respond_detail(
-		    jr->r, 500, NULL, "Internal Server Error");
+		mux_req_respond_detail(jr->r, 500, NULL, APIJSON_INTERNAL);
 		return;
 	}
 	memcpy(op->id, id, sizeof(op->id));
@@ -264,7 +251,7 @@ on_start(struct mux_req *r)
 	bool post, del;
 
 	if ((jr = calloc(1, sizeof(*jr))) == NULL) {
-		mux_req_respond_detail(r, 500, NULL, "Internal Server Error");
+		mux_req_respond_detail(r, 500, NULL, APIJSON_INTERNAL);
 		return;
 	}
 	jr->r = r;
@@ -291,7 +278,7 @@ on_body(struct mux_req *r, const uint8_t *p, size_t n)
 	if (n > JOBS_MAX_BODY - jr->len) {
 		free(jr->body);
 		jr->body = NULL;
-		mux_req_respond_detail(r, 413, NULL, "Content Too Large");
+		mux_req_respond_detail(r, 413, NULL, APIJSON_TOO_LARGE);
 		return;
 	}
 	memcpy(jr->body + jr->len, p, n);
@@ -310,14 +297,14 @@ on_body_end(struct mux_req *r)
 	if (!jr->post || jr->body == NULL)
 		return;
 	if ((op = storeq_op_new(STOREQ_ENQUEUE, request_done, jr)) == NULL) {
-		mux_req_respond_detail(r, 500, NULL, "Internal Server Error");
+		mux_req_respond_detail(r, 500, NULL, APIJSON_INTERNAL);
 		return;
 	}
 	switch (
 	    jobs_parse_new(jr->api->tasks, mux_req_var(r, MUX_V_CONTENT_TYPE),
 	        jr->body, jr->len, &op->job, &status, &err, &len)) {
 	case JOBS_PARSE_OK:
-		if (!new_id(op->job.id))
+		if (!randid_new(op->job.id))
 			break;
 		submit(jr, op);
 		return;
@@ -329,7 +316,7 @@ on_body_end(struct mux_req *r)
 		break;
 	}
 	storeq_op_free(op);
-	mux_req_respond_detail(r, 500, NULL, "Internal Server Error");
+	mux_req_respond_detail(r, 500, NULL, APIJSON_INTERNAL);
 }
 
 static void
@@ -560,7 +547,7 @@ mod_jobs_enqueue(struct mod_jobs *api, const char *task, const json_t *params,
 	res = jobs_validate_new(
 	    api->tasks, task, params, max_attempts, &op->job, err, errlen);
 	if (res == JOBS_PARSE_OK &&
-	    (!new_id(op->job.id) || storeq_submit(api->q, op) != STOREQ_OK))
+	    (!randid_new(op->job.id) || storeq_submit(api->q, op) != STOREQ_OK))
 		res = JOBS_PARSE_ENOMEM;
 	if (res != JOBS_PARSE_OK) {
 		storeq_op_free(op);

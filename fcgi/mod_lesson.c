@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "apijson.h"
 #include "app.h"
 #include "cpuwork.h"
 #include "ev.h"
 #include "mod_lesson.h"
 #include "mux_route.h"
 
-#define RETRY_AFTER "Retry-After: 1\r\n"
 /* Waits this long or longer send their head at once (see wait_async). */
 #define EARLY_HEAD_MS 1000
 
@@ -68,13 +68,13 @@ wait_async(struct mux_req *r)
 	if (!mux_req_after(
 	        r, ms, ms < EARLY_HEAD_MS ? answer_wait : wait_over)) {
 		mux_req_respond_detail(
-		    r, 503, RETRY_AFTER, "Service Unavailable");
+		    r, 503, APIJSON_RETRY_AFTER, APIJSON_UNAVAILABLE);
 		return;
 	}
 	if (ms < EARLY_HEAD_MS)
 		return;
 	if ((body = app_wait_body(secs, &len)) == NULL) {
-		mux_req_respond_detail(r, 500, NULL, "Internal Server Error");
+		mux_req_respond_detail(r, 500, NULL, APIJSON_INTERNAL);
 		return;
 	}
 	free(body);
@@ -120,7 +120,7 @@ count_done(struct mux_req *r, struct mux_work *w, bool ok)
 		answer_cpu(r, ((struct count *)w)->primes);
 	else /* the pool shut down first */
 		mux_req_respond_detail(
-		    r, 503, RETRY_AFTER, "Service Unavailable");
+		    r, 503, APIJSON_RETRY_AFTER, APIJSON_UNAVAILABLE);
 }
 
 static void
@@ -136,7 +136,7 @@ cpu_async(struct mux_req *r)
 	struct count *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
-		mux_req_respond_detail(r, 500, NULL, "Internal Server Error");
+		mux_req_respond_detail(r, 500, NULL, APIJSON_INTERNAL);
 		return;
 	}
 	c->w.work = count_run;
@@ -146,7 +146,7 @@ cpu_async(struct mux_req *r)
 	if (!mux_req_offload(r, &c->w)) { /* the pool is the limit */
 		free(c);
 		mux_req_respond_detail(
-		    r, 503, RETRY_AFTER, "Service Unavailable");
+		    r, 503, APIJSON_RETRY_AFTER, APIJSON_UNAVAILABLE);
 	}
 }
 

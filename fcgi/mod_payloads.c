@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apijson.h"
 #include "dataset.h"
 #include "gz.h"
-#include "jobs.h"
 #include "metrics.h"
 #include "mod_payloads.h"
 #include "mux_route.h"
@@ -46,20 +46,6 @@ struct export
 
 /* --- query values --------------------------------------------------------- */
 
-/* Append the "detail" items of a 422 body (from app_query_param). */
-static int
-append_detail(json_t *errors, char *body)
-{
-	json_t *j = json_loads(body, 0, NULL), *d;
-	int rc = -1;
-
-	free(body);
-	if (j != NULL && (d = json_object_get(j, "detail")) != NULL)
-		rc = json_array_extend(errors, d);
-	json_decref(j);
-	return rc;
-}
-
 /* One integer parameter into *out; errors appended. -1 on ENOMEM. */
 static int
 int_param(const char *query, const char *name, double lo, double hi,
@@ -67,15 +53,16 @@ int_param(const char *query, const char *name, double lo, double hi,
 {
 	struct app_param p = {name, 0, lo, hi, 1, dflt};
 	double x = dflt;
-	char *body = NULL;
-	size_t len;
+	json_t *err = NULL;
 
-	switch (app_query_param(query, &p, &x, &body, &len)) {
+	switch (app_query_param(query, &p, &x, &err)) {
 	case APP_PARAM_OK:
 		*out = (uint64_t)x;
 		return 0;
 	case APP_PARAM_INVALID:
-		return append_detail(errors, body);
+		return err != NULL && json_array_append_new(errors, err) == 0
+		    ? 0
+		    : -1;
 	case APP_PARAM_ENOMEM:
 		break;
 	}
@@ -86,18 +73,16 @@ int_param(const char *query, const char *name, double lo, double hi,
 static void
 respond_errors(struct mux_req *r, json_t *errors, int rc)
 {
-	json_t *j = rc == 0 ? json_pack("{s:o}", "detail", errors) : NULL;
+	size_t len = 0;
 	char *body;
 
-	if (j == NULL) {
-		if (rc != 0)
-			json_decref(errors);
-		mux_req_respond_detail(r, 500, VARY, "Internal Server Error");
+	if (rc != 0) {
+		json_decref(errors);
+		mux_req_respond_detail(r, 500, VARY, APIJSON_INTERNAL);
 		return;
 	}
-	body = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	mux_req_respond_json(r, 422, VARY, body, body ? strlen(body) : 0);
+	body = apijson_errors(errors, &len);
+	mux_req_respond_json(r, 422, VARY, body, len);
 }
 
 /* --- exports -------------------------------------------------------------- */
@@ -228,7 +213,7 @@ export_start(struct mux_req *r, bool ndjson)
 	}
 	json_decref(errors);
 	if ((ex = malloc(sizeof(*ex))) == NULL) {
-		mux_req_respond_detail(r, 500, VARY, "Internal Server Error");
+		mux_req_respond_detail(r, 500, VARY, APIJSON_INTERNAL);
 		return;
 	}
 	memset(ex, 0, offsetof(struct export, buf));
@@ -240,7 +225,7 @@ export_start(struct mux_req *r, bool ndjson)
 	ex->gzip = gz_accepts(mux_req_var(r, MUX_V_ACCEPT_ENCODING));
 	if (ex->gzip && gz_init(&ex->z, GZ_LEVEL_DEFAULT) != GZ_OK) {
 		free(ex);
-		mux_req_respond_detail(r, 500, VARY, "Internal Server Error");
+		mux_req_respond_detail(r, 500, VARY, APIJSON_INTERNAL);
 		return;
 	}
 	mux_req_set_data(r, ex);
@@ -294,7 +279,7 @@ cursor_param(
 		free(val);
 		return 0;
 	}
-	err = jobs_pyd_error("value_error", "query", "cursor",
+	err = apijson_error("value_error", "query", "cursor",
 	    "Value error, invalid cursor", json_stringn(val, len),
 	    json_pack("{s:{}}", "error"));
 	free(val);
@@ -358,7 +343,7 @@ respond_page(struct mux_req *r, char *body, size_t len, const char *link)
 		gzbody = NULL;
 	free(body);
 	if (gzbody == NULL) {
-		mux_req_respond_detail(r, 500, VARY, "Internal Server Error");
+		mux_req_respond_detail(r, 500, VARY, APIJSON_INTERNAL);
 		return;
 	}
 	snprintf(headers, sizeof(headers), VARY "Content-Encoding: gzip\r\n%s",
@@ -393,7 +378,7 @@ on_items_start(struct mux_req *r)
 	}
 	json_decref(errors);
 	if ((body = page_body(rows, first, limit, &len, &link)) == NULL) {
-		mux_req_respond_detail(r, 500, VARY, "Internal Server Error");
+		mux_req_respond_detail(r, 500, VARY, APIJSON_INTERNAL);
 		return;
 	}
 	respond_page(r, body, len, link);

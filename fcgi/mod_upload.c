@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "apijson.h"
 #include "jobs.h"
 #include "metrics.h"
 #include "mod_jobs.h"
@@ -24,6 +24,7 @@
 #include "num.h"
 #include "offload.h"
 #include "qs.h"
+#include "randid.h"
 #include "stats_task.h"
 
 #define PART_PREFIX     ".part-"
@@ -57,7 +58,7 @@ struct upreq {
 	bool multipart, process;
 	bool in_file, have_file; /* in the "file" part; seen it */
 	int fd;                  /* the part file while receiving, or -1 */
-	char id[JOBS_ID_LEN + 1];
+	char id[RANDID_LEN + 1];
 	char *filename, *ctype; /* metadata, malloc'd or NULL */
 	uint64_t bytes;
 	EVP_MD_CTX *md;
@@ -73,22 +74,22 @@ struct fin_job {
 	struct upreq *owner; /* NULL once its request went away */
 	int fd;
 	int err; /* errno of work(), 0 when stored */
-	char id[JOBS_ID_LEN + 1];
+	char id[RANDID_LEN + 1];
 };
 
 /* --- files ---------------------------------------------------------------- */
 
 static void
-part_name(const char *id, char out[sizeof(PART_PREFIX) + JOBS_ID_LEN])
+part_name(const char *id, char out[sizeof(PART_PREFIX) + RANDID_LEN])
 {
-	snprintf(out, sizeof(PART_PREFIX) + JOBS_ID_LEN, PART_PREFIX "%s", id);
+	snprintf(out, sizeof(PART_PREFIX) + RANDID_LEN, PART_PREFIX "%s", id);
 }
 
 /* Close and remove the part file of a failed upload (idempotent). */
 static void
 discard_file(struct upreq *ur)
 {
-	char part[sizeof(PART_PREFIX) + JOBS_ID_LEN];
+	char part[sizeof(PART_PREFIX) + RANDID_LEN];
 
 	if (ur->fd < 0)
 		return;
@@ -125,7 +126,7 @@ fail(struct upreq *ur, int status, const char *msg)
 	ur->state = UP_OVER;
 	ur->u->refused++;
 	mux_req_respond_detail(
-	    ur->r, status, status == 503 ? "Retry-After: 1\r\n" : NULL, msg);
+	    ur->r, status, status == 503 ? APIJSON_RETRY_AFTER : NULL, msg);
 }
 
 static void
@@ -135,7 +136,7 @@ fail_errno(struct upreq *ur, int err)
 	if (err == ENOSPC || err == EDQUOT)
 		fail(ur, 507, "Insufficient Storage");
 	else
-		fail(ur, 500, "Internal Server Error");
+		fail(ur, 500, APIJSON_INTERNAL);
 }
 
 static json_t *
@@ -176,7 +177,7 @@ enqueued(void *arg, enum jobstore_result res, const char *id)
 	if (res != JOBSTORE_OK) {
 		ur->state = UP_OVER;
 		mux_req_respond_detail(
-		    r, 503, "Retry-After: 1\r\n", "Service Unavailable");
+		    r, 503, APIJSON_RETRY_AFTER, APIJSON_UNAVAILABLE);
 	} else {
 		snprintf(
 		    headers, sizeof(headers), "Location: /jobs/%s\r\n", id);
@@ -213,13 +214,12 @@ stored(struct upreq *ur)
 	case JOBS_PARSE_INVALID: /* our own params: cannot happen */
 		free(err);
 		ur->state = UP_OVER;
-		mux_req_respond_detail(
-		    ur->r, 500, NULL, "Internal Server Error");
+		mux_req_respond_detail(ur->r, 500, NULL, APIJSON_INTERNAL);
 		break;
 	case JOBS_PARSE_ENOMEM:
 		ur->state = UP_OVER;
 		mux_req_respond_detail(
-		    ur->r, 503, "Retry-After: 1\r\n", "Service Unavailable");
+		    ur->r, 503, APIJSON_RETRY_AFTER, APIJSON_UNAVAILABLE);
 		break;
 	}
 	json_decref(params);
@@ -231,7 +231,7 @@ static void
 fin_work(struct offload_job *job)
 {
 	struct fin_job *f = (struct fin_job *)job;
-	char part[sizeof(PART_PREFIX) + JOBS_ID_LEN];
+	char part[sizeof(PART_PREFIX) + RANDID_LEN];
 
 	part_name(f->id, part);
 	if (fsync(f->fd) != 0)
@@ -254,7 +254,7 @@ fin_work(struct offload_job *job)
 static void
 fin_discard(struct fin_job *f)
 {
-	char part[sizeof(PART_PREFIX) + JOBS_ID_LEN];
+	char part[sizeof(PART_PREFIX) + RANDID_LEN];
 
 	if (f->fd >= 0) {
 		close(f->fd);
@@ -290,7 +290,7 @@ fin_settle(struct fin_job *f, struct upreq *ur, enum offload_status status)
 			ur->fin = NULL;
 		fin_discard(f);
 		if (ur != NULL)
-			fail(ur, 503, "Service Unavailable");
+			fail(ur, 503, APIJSON_UNAVAILABLE);
 		return;
 	}
 	if (ur == NULL || status == OFFLOAD_CANCELLED) { /* client gone */
@@ -319,13 +319,13 @@ finish(struct upreq *ur)
 	struct fin_job *f;
 
 	if (EVP_DigestFinal_ex(ur->md, md, &mdlen) != 1 || mdlen != 32) {
-		fail(ur, 500, "Internal Server Error");
+		fail(ur, 500, APIJSON_INTERNAL);
 		return;
 	}
 	for (i = 0; i < mdlen; i++)
 		snprintf(ur->sha256 + 2 * i, 3, "%02x", md[i]);
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
-		fail(ur, 500, "Internal Server Error");
+		fail(ur, 500, APIJSON_INTERNAL);
 		return;
 	}
 	offload_job_init(&f->job, fin_work, fin_done);
@@ -335,7 +335,7 @@ finish(struct upreq *ur)
 	memcpy(f->id, ur->id, sizeof(f->id));
 	if (offload_submit(ur->u->pool, &f->job) != OFFLOAD_OK) {
 		free(f);
-		fail(ur, 503, "Service Unavailable");
+		fail(ur, 503, APIJSON_UNAVAILABLE);
 		return;
 	}
 	ur->fd = -1; /* the job's now */
@@ -350,7 +350,7 @@ static bool
 file_data(struct upreq *ur, const uint8_t *p, size_t n)
 {
 	if (n > ur->u->max_bytes - ur->bytes) {
-		fail(ur, 413, "Content Too Large");
+		fail(ur, 413, APIJSON_TOO_LARGE);
 		return false;
 	}
 	ur->bytes += n;
@@ -359,7 +359,7 @@ file_data(struct upreq *ur, const uint8_t *p, size_t n)
 		return false;
 	}
 	if (EVP_DigestUpdate(ur->md, p, n) != 1) {
-		fail(ur, 500, "Internal Server Error");
+		fail(ur, 500, APIJSON_INTERNAL);
 		return false;
 	}
 	return true;
@@ -465,13 +465,13 @@ process_param(struct mux_req *r)
 		return true;
 	}
 	if (val == NULL && count > 0) {
-		mux_req_respond_detail(r, 500, NULL, "Internal Server Error");
+		mux_req_respond_detail(r, 500, NULL, APIJSON_INTERNAL);
 		return false;
 	}
 	err = val == NULL
-	    ? jobs_pyd_error(
+	    ? apijson_error(
 	          "missing", "query", "process", "Field required", NULL, NULL)
-	    : jobs_pyd_error("literal_error", "query", "process",
+	    : apijson_error("literal_error", "query", "process",
 	          "Input should be 'stats'", json_stringn(val, len),
 	          json_pack("{s:s}", "expected", "'stats'"));
 	free(val);
@@ -501,7 +501,7 @@ check_request(struct mux_req *r, struct mod_upload *u, bool process, bool multi)
 	if (cl != NULL && num_parse_int(cl, strlen(cl), &n) == NUM_OK &&
 	    n >= 0 && (uint64_t)n > cap) {
 		u->refused++;
-		mux_req_respond_detail(r, 413, NULL, "Content Too Large");
+		mux_req_respond_detail(r, 413, NULL, APIJSON_TOO_LARGE);
 		return false;
 	}
 	return true;
@@ -534,12 +534,10 @@ raw_metadata(struct upreq *ur)
 static bool
 open_upload(struct upreq *ur)
 {
-	char part[sizeof(PART_PREFIX) + JOBS_ID_LEN];
-	uint8_t raw[16];
+	char part[sizeof(PART_PREFIX) + RANDID_LEN];
 
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+	if (!randid_new(ur->id))
 		return false;
-	jobs_id_format(raw, ur->id);
 	part_name(ur->id, part);
 	/* O_EXCL: a name already there (a file, or a link planted to make us
 	 * write elsewhere) is never opened */
@@ -562,7 +560,7 @@ start_multipart(struct upreq *ur, const char *ct)
 		return false;
 	}
 	if ((ur->mp = malloc(sizeof(*ur->mp))) == NULL) {
-		fail(ur, 500, "Internal Server Error");
+		fail(ur, 500, APIJSON_INTERNAL);
 		return false;
 	}
 	multipart_init(ur->mp, boundary);
@@ -581,7 +579,7 @@ on_start(struct mux_req *r)
 	if (!check_request(r, u, process, multi))
 		return;
 	if ((ur = calloc(1, sizeof(*ur))) == NULL) {
-		mux_req_respond_detail(r, 500, NULL, "Internal Server Error");
+		mux_req_respond_detail(r, 500, NULL, APIJSON_INTERNAL);
 		return;
 	}
 	ur->u = u;
@@ -598,7 +596,7 @@ on_start(struct mux_req *r)
 	if (multi)
 		(void)start_multipart(ur, ct); /* answers when it fails */
 	else if (!raw_metadata(ur))
-		fail(ur, 500, "Internal Server Error");
+		fail(ur, 500, APIJSON_INTERNAL);
 }
 
 static void
@@ -615,7 +613,7 @@ on_body(struct mux_req *r, const uint8_t *p, size_t n)
 	        MULTIPART_OK &&
 	    ur->state == UP_RECEIVING) {
 		if (res == MULTIPART_ESTOP) /* a callback ran out of memory */
-			fail(ur, 500, "Internal Server Error");
+			fail(ur, 500, APIJSON_INTERNAL);
 		else
 			fail(ur, 400, PARSE_ERROR);
 	}
@@ -633,7 +631,7 @@ on_body_end(struct mux_req *r)
 		return;
 	}
 	if (ur->multipart && !ur->have_file) {
-		json_t *err = jobs_pyd_error(
+		json_t *err = apijson_error(
 		    "missing", "body", "file", "Field required", NULL, NULL);
 		discard_file(ur);
 		respond_json(ur, 422, NULL,

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apijson.h"
 #include "ev.h"
 #include "fcgi_codec.h"
 #include "listener.h"
@@ -24,7 +25,6 @@
 #define PARAMS_INITIAL 1024
 /* Content per STDOUT record: the largest multiple of 8 that fits. */
 #define STDOUT_CHUNK 65528
-#define RETRY_AFTER  "Retry-After: 1\r\n"
 
 enum conn_state {
 	CS_OPEN,    /* reading records, answering requests */
@@ -541,7 +541,7 @@ req_respond_json(
 
 	if (body == NULL)
 		return req_respond(r, 500, NULL, "application/json",
-		    "{\"detail\":\"Internal Server Error\"}", 34);
+		    APIJSON_INTERNAL_BODY, sizeof(APIJSON_INTERNAL_BODY) - 1);
 	ok = req_respond(r, status, headers, "application/json", body, len);
 	free(body);
 	return ok;
@@ -552,7 +552,7 @@ req_respond_detail(
     struct mux_req *r, int status, const char *headers, const char *msg)
 {
 	size_t len;
-	char *body = app_detail_body(msg, &len);
+	char *body = apijson_detail(msg, &len);
 
 	return req_respond_json(r, status, headers, body, len);
 }
@@ -683,7 +683,7 @@ dispatch_server(struct mux_req *r)
 	char *text;
 
 	if (r->d.route != APP_R_METRICS) {
-		req_respond_detail(r, 404, NULL, "Not Found");
+		req_respond_detail(r, 404, NULL, APIJSON_NOT_FOUND);
 		return;
 	}
 	m->metrics.in_flight--;
@@ -692,7 +692,7 @@ dispatch_server(struct mux_req *r)
 	if (text != NULL)
 		text = append_module_metrics(m, text, &len);
 	if (text == NULL) {
-		req_respond_detail(r, 500, NULL, "Internal Server Error");
+		req_respond_detail(r, 500, NULL, APIJSON_INTERNAL);
 		return;
 	}
 	req_respond(r, 200, NULL, "text/plain; version=0.0.4; charset=utf-8",
@@ -716,7 +716,8 @@ dispatch(struct mux_req *r)
 	if (m->draining || m->metrics.in_flight > m->cfg.max_inflight) {
 		if (!m->draining)
 			m->metrics.overloaded++;
-		req_respond_detail(r, 503, RETRY_AFTER, "Service Unavailable");
+		req_respond_detail(
+		    r, 503, APIJSON_RETRY_AFTER, APIJSON_UNAVAILABLE);
 		return;
 	}
 	dispatch_server(r);
@@ -798,7 +799,7 @@ on_params_end(struct conn *c, struct mux_req *r)
 	if (app_decide(&m->cfg.app,
 	        APP_SRV_MUX | (m->cfg.blocking_routes ? APP_SRV_MISTAKES : 0),
 	        &areq, &r->d) != 0) {
-		req_respond_detail(r, 500, NULL, "Internal Server Error");
+		req_respond_detail(r, 500, NULL, APIJSON_INTERNAL);
 		return;
 	}
 	if (r->d.action == APP_REPLY || m->routes[r->d.route].ops == NULL)
@@ -807,7 +808,8 @@ on_params_end(struct conn *c, struct mux_req *r)
 	if (m->draining || m->metrics.in_flight > m->cfg.max_inflight) {
 		if (!m->draining)
 			m->metrics.overloaded++;
-		req_respond_detail(r, 503, RETRY_AFTER, "Service Unavailable");
+		req_respond_detail(
+		    r, 503, APIJSON_RETRY_AFTER, APIJSON_UNAVAILABLE);
 		return;
 	}
 	r->ops = m->routes[r->d.route].ops;
@@ -916,7 +918,7 @@ on_stdin(struct conn *c, struct mux_req *r, const struct fcgi_event *ev)
 		return;
 	}
 	if (r->stdin_len > m->cfg.max_stdin)
-		req_respond_detail(r, 413, NULL, "Content Too Large");
+		req_respond_detail(r, 413, NULL, APIJSON_TOO_LARGE);
 }
 
 static void

@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "apijson.h"
 #include "filestats.h"
+#include "randid.h"
 #include "stats_task.h"
 
 #define ID_PATTERN "^[0-9a-f]{32}$"
@@ -28,7 +30,7 @@ opt_string(const json_t *body, const char *name, json_t *errors, json_t *params)
 		return json_object_set_new(
 		    params, name, json_copy((json_t *)v));
 	return json_array_append_new(errors,
-	    jobs_pyd_error("string_type", "body", name,
+	    apijson_error("string_type", "body", name,
 	        "Input should be a valid string", json_deep_copy(v), NULL));
 }
 
@@ -39,16 +41,16 @@ upload_field(const json_t *body, json_t *errors, json_t *params)
 
 	if (v == NULL)
 		return json_array_append_new(errors,
-		    jobs_pyd_error("missing", "body", "upload",
-		        "Field required", json_deep_copy(body), NULL));
+		    apijson_error("missing", "body", "upload", "Field required",
+		        json_deep_copy(body), NULL));
 	if (!json_is_string(v))
 		return json_array_append_new(errors,
-		    jobs_pyd_error("string_type", "body", "upload",
+		    apijson_error("string_type", "body", "upload",
 		        "Input should be a valid string", json_deep_copy(v),
 		        NULL));
-	if (!jobs_id_valid(json_string_value(v)))
+	if (!randid_valid(json_string_value(v)))
 		return json_array_append_new(errors,
-		    jobs_pyd_error("string_pattern_mismatch", "body", "upload",
+		    apijson_error("string_pattern_mismatch", "body", "upload",
 		        "String should match pattern '" ID_PATTERN "'",
 		        json_deep_copy(v),
 		        json_pack("{s:s}", "pattern", ID_PATTERN)));
@@ -210,7 +212,7 @@ run_stats(const struct jobs_task *t, const json_t *params,
 	json_t *out = NULL;
 	int fd;
 
-	if (!jobs_id_valid(id))
+	if (!randid_valid(id))
 		return failed(error, "stats: invalid params");
 	if ((fd = open_upload((const char *)t->cfg, id, error)) < 0)
 		return JOBS_RUN_FAILED;

@@ -24,12 +24,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "apijson.h"
 #include "app.h"
 #include "cpuwork.h"
 #include "listener.h"
 #include "num.h"
-
-#define ERR500 "{\"detail\":\"Internal Server Error\"}"
 
 static volatile sig_atomic_t stopping;
 
@@ -69,7 +68,8 @@ respond(FCGX_Request *rq, int status, const char *headers, const char *body,
 	hlen = app_cgi_head(
 	    head, sizeof(head), status, "application/json", len, headers);
 	if (hlen == 0) { /* cannot happen within APP_HEAD_MAX; stay correct */
-		respond(rq, 500, NULL, ERR500, sizeof(ERR500) - 1);
+		respond(rq, 500, NULL, APIJSON_INTERNAL_BODY,
+		    sizeof(APIJSON_INTERNAL_BODY) - 1);
 		return;
 	}
 	FCGX_PutStr(head, (int)hlen, rq->out);
@@ -105,7 +105,7 @@ serve(const struct app_config *cfg, FCGX_Request *rq)
 		    d.n, cpu_count_primes((unsigned long)d.n), &len);
 		break;
 	case APP_SERVER: /* no server-answered route is served here */
-		body = app_detail_body("Not Found", &len);
+		body = apijson_detail(APIJSON_NOT_FOUND, &len);
 		if (body != NULL)
 			respond(rq, 404, NULL, body, len);
 		free(body);
@@ -119,7 +119,8 @@ serve(const struct app_config *cfg, FCGX_Request *rq)
 	free(body);
 	return;
 oom:
-	respond(rq, 500, NULL, ERR500, sizeof(ERR500) - 1);
+	respond(rq, 500, NULL, APIJSON_INTERNAL_BODY,
+	    sizeof(APIJSON_INTERNAL_BODY) - 1);
 }
 
 static void

@@ -10,6 +10,7 @@
 
 #include "jobs.h"
 #include "jobs_run.h"
+#include "randid.h"
 #include "tap.h"
 
 static struct jobs_tasks tasks;
@@ -283,15 +284,14 @@ test_ids(void)
 
 	for (i = 0; i < 16; i++)
 		raw[i] = (uint8_t)(i * 17);
-	jobs_id_format(raw, id);
+	randid_format(raw, id);
 	is_str(id, "00112233445566778899aabbccddeeff", "id: 32 hex digits");
-	ok(jobs_id_valid(id), "  valid");
-	ok(!jobs_id_valid("00112233445566778899AABBCCDDEEFF"),
+	ok(randid_valid(id), "  valid");
+	ok(!randid_valid("00112233445566778899AABBCCDDEEFF"),
 	    "  uppercase is not");
-	ok(!jobs_id_valid("00112233445566778899aabbccddeef"), "  short is not");
-	ok(!jobs_id_valid("00112233445566778899aabbccddeeff0"),
-	    "  long is not");
-	ok(!jobs_id_valid("../etc/passwd") && !jobs_id_valid(NULL),
+	ok(!randid_valid("00112233445566778899aabbccddeef"), "  short is not");
+	ok(!randid_valid("00112233445566778899aabbccddeeff0"), "  long is not");
+	ok(!randid_valid("../etc/passwd") && !randid_valid(NULL),
 	    "  nor paths, nor NULL");
 	body = jobs_bad_id_body("nope", &len);
 	is_str(body,
