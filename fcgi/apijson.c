@@ -101,6 +101,18 @@ apijson_error(const char *type, const char *where, const char *field,
 	return err;
 }
 
+json_t *
+apijson_pattern_error(const char *where, const char *field, const char *input,
+    const char *pattern)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "String should match pattern '%s'", pattern);
+	return apijson_error("string_pattern_mismatch", where, field, msg,
+	    json_string(input ? input : ""),
+	    json_pack("{s:s}", "pattern", pattern));
+}
+
 char *
 apijson_errors(json_t *errors, size_t *lenp)
 {

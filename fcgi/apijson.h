@@ -38,6 +38,10 @@ char *apijson_dump(json_t *v, size_t *lenp);
 json_t *apijson_error(const char *type, const char *where, const char *field,
     const char *msg, json_t *input, json_t *ctx);
 
+/* pydantic's string_pattern_mismatch of input against pattern. */
+json_t *apijson_pattern_error(const char *where, const char *field,
+    const char *input, const char *pattern);
+
 /* {"detail": errors} (a JSON array, stolen) as text. */
 char *apijson_errors(json_t *errors, size_t *lenp);
 

@@ -70,6 +70,8 @@ static const struct route {
         APP_OFF_LOOP},
     {"/uploads", APP_R_UPLOADS, APP_SRV_MUX, M_POST, P_NONE, NULL, APP_SERVER,
         APP_OFF_LOOP},
+    {"/uploads/", APP_R_UPLOAD_ID, APP_SRV_MUX, M_GET | M_DELETE, P_NONE, NULL,
+        APP_SERVER, APP_OFF_LOOP},
 };
 
 static const char *const route_names[APP_R__MAX] = {
@@ -89,6 +91,7 @@ static const char *const route_names[APP_R__MAX] = {
     [APP_R_EXPORT_NDJSON] = "export_ndjson",
     [APP_R_UPLOAD] = "upload",
     [APP_R_UPLOADS] = "uploads",
+    [APP_R_UPLOAD_ID] = "upload_id",
 };
 
 void

@@ -47,6 +47,7 @@ enum app_route {
 	APP_R_EXPORT_NDJSON, /* GET /export.ndjson: streamed */
 	APP_R_UPLOAD,        /* POST /upload */
 	APP_R_UPLOADS,       /* POST /uploads?process=…: upload, then a job */
+	APP_R_UPLOAD_ID,     /* GET, DELETE /uploads/ID */
 	APP_R__MAX
 };
 

@@ -647,15 +647,8 @@ jobs_validate_new(const struct jobs_tasks *ts, const char *task,
 char *
 jobs_bad_id_body(const char *id, size_t *lenp)
 {
-	static const char pattern[] = "^[0-9a-f]{32}$";
-	char msg[64];
-
-	snprintf(msg, sizeof(msg), "String should match pattern '%s'", pattern);
 	return apijson_error_body(
-	    apijson_error("string_pattern_mismatch", "path", "job_id", msg,
-	        json_string(id ? id : ""),
-	        json_pack("{s:s}", "pattern", pattern)),
-	    lenp);
+	    apijson_pattern_error("path", "job_id", id, RANDID_PATTERN), lenp);
 }
 
 /* --- cursors ------------------------------------------------------------- */

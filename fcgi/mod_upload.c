@@ -2,19 +2,19 @@
  * mod_upload.h. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apijson.h"
+#include "ev.h"
 #include "jobs.h"
 #include "metrics.h"
 #include "mod_jobs.h"
@@ -26,20 +26,40 @@
 #include "qs.h"
 #include "randid.h"
 #include "stats_task.h"
+#include "tmr.h"
+#include "updir.h"
 
-#define PART_PREFIX     ".part-"
 #define NAME_MAX_BYTES  255
 #define MULTIPART_SLACK (64 * 1024) /* boundaries and part headers */
 #define PARSE_ERROR     "There was an error parsing the body"
+#define NO_ROOM         "Insufficient Storage"
+#define NOT_FOUND       "Upload not found"
+/* How often expired uploads are swept: a tenth of the TTL, within
+ * these bounds. */
+#define SWEEP_MIN_MS 1000
+#define SWEEP_MAX_MS 60000
+
+struct sweep {
+	struct offload_job job; /* on the I/O pool */
+	struct mod_upload *u;
+	time_t cutoff;
+	struct updir_sweep res;
+};
 
 struct mod_upload {
 	struct mux *mux;
+	struct ev_loop *loop;
 	struct mod_jobs *jobs;
-	struct offload_pool *pool;
-	int dirfd;      /* the upload directory, or -1 */
-	EVP_MD *sha256; /* fetched once (OpenSSL 3), not per upload */
-	uint64_t max_bytes;
-	uint64_t stored, bytes, refused, aborted;
+	struct offload_pool *io; /* the sweeps' */
+	int dirfd;               /* the upload directory, or -1 */
+	EVP_MD *sha256;          /* fetched once (OpenSSL 3), not per upload */
+	uint64_t max_bytes, quota, ttl_s;
+	uint64_t used;      /* bytes of the stored uploads */
+	uint64_t receiving; /* bytes of the uploads being received */
+	struct tmr_node sweep_timer;
+	struct sweep *sweeping; /* in the pool, or NULL */
+	uint64_t stored, bytes, refused, aborted, no_room;
+	uint64_t deleted, expired, orphans;
 };
 
 enum up_state {
@@ -48,8 +68,6 @@ enum up_state {
 	UP_ENQUEUING, /* stored: the stats job being committed */
 	UP_OVER,      /* answered, or failed: nothing pending */
 };
-
-struct fin_job; /* the fsync + rename of a complete upload */
 
 struct upreq {
 	struct mod_upload *u;
@@ -61,42 +79,35 @@ struct upreq {
 	char id[RANDID_LEN + 1];
 	char *filename, *ctype; /* metadata, malloc'd or NULL */
 	uint64_t bytes;
+	uint64_t reserved; /* of its bytes, those in u->receiving */
 	EVP_MD_CTX *md;
 	char sha256[65];
-	struct fin_job *fin;
 	struct mod_jobs_ticket *ticket;
 	struct multipart_parser *mp; /* multipart bodies only */
 };
 
-struct fin_job {
-	struct offload_job job;
+/* The storing of a complete upload, on the I/O pool (updir_store). */
+struct fin {
+	struct mux_work w; /* first: the mux's view of it */
 	struct mod_upload *u;
-	struct upreq *owner; /* NULL once its request went away */
-	int fd;
-	int err; /* errno of work(), 0 when stored */
+	int fd; /* the part file until work() takes it */
+	int err;
+	bool answered; /* done() ran: its request took the result */
 	char id[RANDID_LEN + 1];
+	char *meta; /* ID.json's text */
+	size_t meta_len;
 };
 
 /* --- files ---------------------------------------------------------------- */
-
-static void
-part_name(const char *id, char out[sizeof(PART_PREFIX) + RANDID_LEN])
-{
-	snprintf(out, sizeof(PART_PREFIX) + RANDID_LEN, PART_PREFIX "%s", id);
-}
 
 /* Close and remove the part file of a failed upload (idempotent). */
 static void
 discard_file(struct upreq *ur)
 {
-	char part[sizeof(PART_PREFIX) + RANDID_LEN];
-
 	if (ur->fd < 0)
 		return;
-	close(ur->fd);
+	updir_part_discard(ur->u->dirfd, ur->id, ur->fd);
 	ur->fd = -1;
-	part_name(ur->id, part);
-	unlinkat(ur->u->dirfd, part, 0);
 }
 
 static bool
@@ -118,7 +129,7 @@ write_all(int fd, const uint8_t *p, size_t n)
 
 /* --- answers -------------------------------------------------------------- */
 
-/* Fail the upload: no file left, then the answer (r may be gone after). */
+/* Fail the upload: no file left, then the answer. */
 static void
 fail(struct upreq *ur, int status, const char *msg)
 {
@@ -133,9 +144,10 @@ static void
 fail_errno(struct upreq *ur, int err)
 {
 	fprintf(stderr, "fcgilab-mux: upload %s: %s\n", ur->id, strerror(err));
-	if (err == ENOSPC || err == EDQUOT)
-		fail(ur, 507, "Insufficient Storage");
-	else
+	if (err == ENOSPC || err == EDQUOT) {
+		ur->u->no_room++;
+		fail(ur, 507, NO_ROOM);
+	} else
 		fail(ur, 500, APIJSON_INTERNAL);
 }
 
@@ -157,12 +169,22 @@ upload_json(const struct upreq *ur)
 static void
 respond_json(struct upreq *ur, int status, const char *headers, json_t *j)
 {
-	char *body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	size_t len = 0;
+	char *body = apijson_dump(j, &len);
 
-	json_decref(j);
 	ur->state = UP_OVER;
-	mux_req_respond_json(
-	    ur->r, status, headers, body, body ? strlen(body) : 0);
+	mux_req_respond_json(ur->r, status, headers, body, len);
+}
+
+/* A stored upload whose answer cannot be given: it goes (an unlink, no
+ * fsync: nothing needs it to last). */
+static void
+unstore(struct upreq *ur)
+{
+	uint64_t n = ur->bytes < ur->u->used ? ur->bytes : ur->u->used;
+
+	if (updir_discard(ur->u->dirfd, ur->id) == 0)
+		ur->u->used -= n;
 }
 
 static void
@@ -175,6 +197,7 @@ enqueued(void *arg, enum jobstore_result res, const char *id)
 	ur->ticket = NULL;
 	mux_req_enter(r); /* ur lives until mux_req_leave */
 	if (res != JOBSTORE_OK) {
+		unstore(ur); /* refused after storing: no file is left */
 		ur->state = UP_OVER;
 		mux_req_respond_detail(
 		    r, 503, APIJSON_RETRY_AFTER, APIJSON_UNAVAILABLE);
@@ -198,6 +221,9 @@ stored(struct upreq *ur)
 
 	ur->u->stored++;
 	ur->u->bytes += ur->bytes;
+	ur->u->used += ur->bytes;
+	ur->u->receiving -= ur->reserved;
+	ur->reserved = 0;
 	if (!ur->process) {
 		respond_json(ur, 201, NULL, upload_json(ur));
 		return;
@@ -213,10 +239,12 @@ stored(struct upreq *ur)
 		break;
 	case JOBS_PARSE_INVALID: /* our own params: cannot happen */
 		free(err);
+		unstore(ur);
 		ur->state = UP_OVER;
 		mux_req_respond_detail(ur->r, 500, NULL, APIJSON_INTERNAL);
 		break;
 	case JOBS_PARSE_ENOMEM:
+		unstore(ur);
 		ur->state = UP_OVER;
 		mux_req_respond_detail(
 		    ur->r, 503, APIJSON_RETRY_AFTER, APIJSON_UNAVAILABLE);
@@ -225,98 +253,76 @@ stored(struct upreq *ur)
 	json_decref(params);
 }
 
-/* --- finishing: fsync, rename, fsync the directory (offload pool) --------- */
+/* --- storing: fsync, rename, fsync the directory (the I/O pool) ---------- */
+
+/* ID.json: the 201's object and the time it was stored. */
+static char *
+meta_text(const struct upreq *ur, size_t *lenp)
+{
+	json_t *j = upload_json(ur);
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	if (j == NULL ||
+	    json_object_set_new(j, "created_at", json_string(when)) != 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return apijson_dump(j, lenp);
+}
 
 static void
-fin_work(struct offload_job *job)
+fin_work(struct mux_work *w)
 {
-	struct fin_job *f = (struct fin_job *)job;
-	char part[sizeof(PART_PREFIX) + RANDID_LEN];
+	struct fin *f = (struct fin *)w;
 
-	part_name(f->id, part);
-	if (fsync(f->fd) != 0)
-		f->err = errno;
-	close(f->fd);
-	f->fd = -1;
-	if (f->err == 0 && renameat(f->u->dirfd, part, f->u->dirfd, f->id) != 0)
-		f->err = errno;
-	if (f->err != 0) {
-		unlinkat(f->u->dirfd, part, 0);
-		return;
-	}
-	if (fsync(f->u->dirfd) != 0) { /* its name may not survive a crash */
-		f->err = errno;
-		unlinkat(f->u->dirfd, f->id, 0);
+	f->err = updir_store(f->u->dirfd, f->id, f->fd, f->meta, f->meta_len);
+	f->fd = -1; /* closed by updir_store */
+}
+
+static void
+fin_done(struct mux_req *r, struct mux_work *w, bool ok)
+{
+	struct fin *f = (struct fin *)w;
+	struct upreq *ur = mux_req_data(r);
+
+	f->answered = true;
+	if (!ok) { /* the pool shut down before it ran */
+		updir_part_discard(f->u->dirfd, f->id, f->fd);
+		f->fd = -1;
+		fail(ur, 503, APIJSON_UNAVAILABLE);
+	} else if (f->err != 0) {
+		fail_errno(ur, f->err);
+	} else {
+		stored(ur);
 	}
 }
 
-/* A job that never ran (shutdown, or taken out of the queue). */
+/* The pool and the mux are done with f. An upload stored for a client
+ * that left meanwhile is nobody's: it goes too (orphans stay none). */
 static void
-fin_discard(struct fin_job *f)
+fin_drop(struct mux_work *w)
 {
-	char part[sizeof(PART_PREFIX) + RANDID_LEN];
+	struct fin *f = (struct fin *)w;
 
-	if (f->fd >= 0) {
-		close(f->fd);
-		part_name(f->id, part);
-		unlinkat(f->u->dirfd, part, 0);
-	}
+	if (f->fd >= 0) /* never ran */
+		updir_part_discard(f->u->dirfd, f->id, f->fd);
+	else if (!f->answered && f->err == 0 &&
+	    updir_discard(f->u->dirfd, f->id) == 0)
+		f->u->orphans++;
+	free(f->meta);
 	free(f);
 }
 
-static void fin_settle(
-    struct fin_job *f, struct upreq *ur, enum offload_status status);
-
-/* The pool is done with f (loop thread). */
-static void
-fin_done(struct offload_job *job, enum offload_status status)
-{
-	struct fin_job *f = (struct fin_job *)job;
-	struct upreq *ur = f->owner;
-	struct mux_req *r = ur != NULL ? ur->r : NULL;
-
-	if (r != NULL)
-		mux_req_enter(r); /* ur lives until mux_req_leave */
-	fin_settle(f, ur, status);
-	if (r != NULL)
-		mux_req_leave(r);
-}
-
-static void
-fin_settle(struct fin_job *f, struct upreq *ur, enum offload_status status)
-{
-	if (status == OFFLOAD_ABORTED) {
-		if (ur != NULL)
-			ur->fin = NULL;
-		fin_discard(f);
-		if (ur != NULL)
-			fail(ur, 503, APIJSON_UNAVAILABLE);
-		return;
-	}
-	if (ur == NULL || status == OFFLOAD_CANCELLED) { /* client gone */
-		free(f);
-		return;
-	}
-	ur->fin = NULL;
-	if (f->err != 0) {
-		int err = f->err;
-
-		free(f);
-		ur->state = UP_OVER;
-		fail_errno(ur, err);
-		return;
-	}
-	free(f);
-	stored(ur);
-}
-
-/* The body is complete: seal the digest, hand the file to the pool. */
+/* The body is complete: seal the digest, hand the file to the I/O pool. */
 static void
 finish(struct upreq *ur)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0, i;
-	struct fin_job *f;
+	struct fin *f;
 
 	if (EVP_DigestFinal_ex(ur->md, md, &mdlen) != 1 || mdlen != 32) {
 		fail(ur, 500, APIJSON_INTERNAL);
@@ -324,26 +330,39 @@ finish(struct upreq *ur)
 	}
 	for (i = 0; i < mdlen; i++)
 		snprintf(ur->sha256 + 2 * i, 3, "%02x", md[i]);
-	if ((f = calloc(1, sizeof(*f))) == NULL) {
+	if ((f = calloc(1, sizeof(*f))) == NULL ||
+	    (f->meta = meta_text(ur, &f->meta_len)) == NULL) {
+		free(f);
 		fail(ur, 500, APIJSON_INTERNAL);
 		return;
 	}
-	offload_job_init(&f->job, fin_work, fin_done);
+	f->w.pool = MUX_POOL_IO;
+	f->w.work = fin_work;
+	f->w.done = fin_done;
+	f->w.drop = fin_drop;
 	f->u = ur->u;
-	f->owner = ur;
 	f->fd = ur->fd;
 	memcpy(f->id, ur->id, sizeof(f->id));
-	if (offload_submit(ur->u->pool, &f->job) != OFFLOAD_OK) {
+	if (!mux_req_offload(ur->r, &f->w)) {
+		free(f->meta);
 		free(f);
 		fail(ur, 503, APIJSON_UNAVAILABLE);
 		return;
 	}
-	ur->fd = -1; /* the job's now */
-	ur->fin = f;
+	ur->fd = -1; /* the work's now */
 	ur->state = UP_SYNCING;
 }
 
 /* --- the body ------------------------------------------------------------- */
+
+/* Is there room under the quota for n more bytes? */
+static bool
+room_for(const struct mod_upload *u, uint64_t n)
+{
+	uint64_t taken = u->used + u->receiving;
+
+	return taken <= u->quota && n <= u->quota - taken;
+}
 
 /* File bytes: count, bound, write, hash. false: the upload failed. */
 static bool
@@ -353,7 +372,14 @@ file_data(struct upreq *ur, const uint8_t *p, size_t n)
 		fail(ur, 413, APIJSON_TOO_LARGE);
 		return false;
 	}
+	if (!room_for(ur->u, n)) {
+		ur->u->no_room++;
+		fail(ur, 507, NO_ROOM);
+		return false;
+	}
 	ur->bytes += n;
+	ur->reserved += n;
+	ur->u->receiving += n;
 	if (!write_all(ur->fd, p, n)) {
 		fail_errno(ur, errno);
 		return false;
@@ -429,16 +455,8 @@ static const struct multipart_callbacks multipart_cb = {
 static void
 upreq_free(struct upreq *ur)
 {
-	enum offload_cancel c;
-
-	discard_file(ur);
-	if (ur->fin != NULL) {
-		c = offload_cancel(ur->u->pool, &ur->fin->job);
-		if (c == OFFLOAD_CANCEL_DETACHED)
-			ur->fin->owner = NULL; /* done(CANCELLED) frees it */
-		else
-			fin_discard(ur->fin);
-	}
+	discard_file(ur); /* (a storing in the pool is the mux's: fin_drop) */
+	ur->u->receiving -= ur->reserved;
 	if (ur->ticket != NULL)
 		mod_jobs_forget(ur->ticket);
 	if (ur->state == UP_RECEIVING || ur->state == UP_SYNCING)
@@ -455,9 +473,9 @@ static bool
 process_param(struct mux_req *r)
 {
 	const char *query = mux_req_var(r, MUX_V_QUERY);
-	size_t count = 0, len = 0;
+	size_t count = 0, len = 0, blen = 0;
 	char *val = qs_get(query, "process", &count, &len), *body;
-	json_t *err, *j;
+	json_t *err;
 
 	if (val != NULL && len == strlen(STATS_TASK_NAME) &&
 	    memcmp(val, STATS_TASK_NAME, len) == 0) {
@@ -475,10 +493,8 @@ process_param(struct mux_req *r)
 	          "Input should be 'stats'", json_stringn(val, len),
 	          json_pack("{s:s}", "expected", "'stats'"));
 	free(val);
-	j = err ? json_pack("{s:[o]}", "detail", err) : NULL;
-	body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
-	mux_req_respond_json(r, 422, NULL, body, body ? strlen(body) : 0);
+	body = apijson_error_body(err, &blen);
+	mux_req_respond_json(r, 422, NULL, body, blen);
 	return false;
 }
 
@@ -488,7 +504,7 @@ check_request(struct mux_req *r, struct mod_upload *u, bool process, bool multi)
 {
 	const char *cl = mux_req_var(r, MUX_V_CONTENT_LENGTH);
 	long long n = 0;
-	uint64_t cap = u->max_bytes + (multi ? MULTIPART_SLACK : 0);
+	uint64_t slack = multi ? MULTIPART_SLACK : 0;
 
 	if (u->dirfd < 0 || (process && u->jobs == NULL)) {
 		mux_req_respond_detail(r, 503, NULL,
@@ -498,10 +514,18 @@ check_request(struct mux_req *r, struct mod_upload *u, bool process, bool multi)
 	}
 	if (process && !process_param(r))
 		return false;
-	if (cl != NULL && num_parse_int(cl, strlen(cl), &n) == NUM_OK &&
-	    n >= 0 && (uint64_t)n > cap) {
+	if (cl == NULL || num_parse_int(cl, strlen(cl), &n) != NUM_OK || n < 0)
+		return true; /* counted as the bytes come */
+	if ((uint64_t)n > u->max_bytes + slack) {
 		u->refused++;
 		mux_req_respond_detail(r, 413, NULL, APIJSON_TOO_LARGE);
+		return false;
+	}
+	/* a body that cannot fit under the quota, its framing aside */
+	if (!room_for(u, (uint64_t)n > slack ? (uint64_t)n - slack : 0)) {
+		u->refused++;
+		u->no_room++;
+		mux_req_respond_detail(r, 507, NULL, NO_ROOM);
 		return false;
 	}
 	return true;
@@ -534,16 +558,8 @@ raw_metadata(struct upreq *ur)
 static bool
 open_upload(struct upreq *ur)
 {
-	char part[sizeof(PART_PREFIX) + RANDID_LEN];
-
-	if (!randid_new(ur->id))
-		return false;
-	part_name(ur->id, part);
-	/* O_EXCL: a name already there (a file, or a link planted to make us
-	 * write elsewhere) is never opened */
-	ur->fd = openat(ur->u->dirfd, part,
-	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (ur->fd < 0)
+	if (!randid_new(ur->id) ||
+	    (ur->fd = updir_part_create(ur->u->dirfd, ur->id)) < 0)
 		return false;
 	return (ur->md = EVP_MD_CTX_new()) != NULL &&
 	    EVP_DigestInit_ex(ur->md, ur->u->sha256, NULL) == 1;
@@ -651,6 +667,165 @@ on_end(struct mux_req *r, bool answered)
 		upreq_free(ur);
 }
 
+/* --- GET and DELETE /uploads/ID (the I/O pool) -----------------------------
+ */
+
+struct lookup {
+	struct mux_work w; /* first: the mux's view of it */
+	struct mod_upload *u;
+	bool remove;
+	int err;
+	char id[RANDID_LEN + 1];
+	char *meta; /* ID.json's text */
+	size_t len;
+	uint64_t bytes; /* of a removed upload */
+};
+
+static void
+lookup_work(struct mux_work *w)
+{
+	struct lookup *l = (struct lookup *)w;
+
+	l->err = updir_read_meta(l->u->dirfd, l->id, &l->meta, &l->len);
+	if (l->err == 0 && l->remove)
+		l->err = updir_remove(l->u->dirfd, l->id, &l->bytes);
+}
+
+static void
+lookup_done(struct mux_req *r, struct mux_work *w, bool ok)
+{
+	struct lookup *l = (struct lookup *)w;
+	struct mod_upload *u = l->u;
+
+	if (!ok) {
+		mux_req_respond_detail(
+		    r, 503, APIJSON_RETRY_AFTER, APIJSON_UNAVAILABLE);
+	} else if (l->err == ENOENT) {
+		mux_req_respond_detail(r, 404, NULL, NOT_FOUND);
+	} else if (l->err != 0) {
+		fprintf(stderr, "fcgilab-mux: upload %s: %s\n", l->id,
+		    strerror(l->err));
+		mux_req_respond_detail(r, 500, NULL, APIJSON_INTERNAL);
+	} else {
+		if (l->remove) {
+			u->used -= l->bytes < u->used ? l->bytes : u->used;
+			u->deleted++;
+		}
+		mux_req_respond_json(r, 200, NULL, l->meta, l->len);
+		l->meta = NULL; /* the answer's now */
+	}
+}
+
+static void
+lookup_drop(struct mux_work *w)
+{
+	struct lookup *l = (struct lookup *)w;
+
+	free(l->meta);
+	free(l);
+}
+
+static void
+on_id_start(struct mux_req *r)
+{
+	struct mod_upload *u = mux_req_ctx(r);
+	const struct app_decision *d = mux_req_decision(r);
+	struct lookup *l;
+	size_t len = 0;
+	char *body;
+
+	if (u->dirfd < 0) {
+		mux_req_respond_detail(
+		    r, 503, NULL, "Uploads are not configured");
+		return;
+	}
+	if (!randid_valid(d->path_param)) {
+		body = apijson_error_body(
+		    apijson_pattern_error(
+		        "path", "upload_id", d->path_param, RANDID_PATTERN),
+		    &len);
+		mux_req_respond_json(r, 422, NULL, body, len);
+		return;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		mux_req_respond_detail(r, 500, NULL, APIJSON_INTERNAL);
+		return;
+	}
+	l->w.pool = MUX_POOL_IO;
+	l->w.work = lookup_work;
+	l->w.done = lookup_done;
+	l->w.drop = lookup_drop;
+	l->u = u;
+	l->remove = strcmp(mux_req_var(r, MUX_V_METHOD), "DELETE") == 0;
+	memcpy(l->id, d->path_param, sizeof(l->id));
+	if (!mux_req_offload(r, &l->w)) {
+		free(l);
+		mux_req_respond_detail(
+		    r, 503, APIJSON_RETRY_AFTER, APIJSON_UNAVAILABLE);
+	}
+}
+
+/* --- retention: expired uploads swept away (the I/O pool) ----------------- */
+
+static void sweep_tick(struct tmr_node *node, uint64_t now, void *ctx);
+
+static void
+sweep_run(struct offload_job *job)
+{
+	struct sweep *sw = (struct sweep *)job;
+
+	updir_sweep(sw->u->dirfd, sw->cutoff, &sw->res);
+}
+
+static void
+sweep_done(struct offload_job *job, enum offload_status status)
+{
+	struct sweep *sw = (struct sweep *)job;
+	struct mod_upload *u = sw->u;
+
+	u->sweeping = NULL;
+	if (status == OFFLOAD_DONE) {
+		u->used -= sw->res.removed_bytes < u->used
+		    ? sw->res.removed_bytes
+		    : u->used;
+		u->expired += sw->res.removed;
+		u->orphans += sw->res.orphans;
+	}
+	free(sw);
+}
+
+static uint64_t
+sweep_interval_ms(const struct mod_upload *u)
+{
+	uint64_t ms = u->ttl_s * 100; /* a tenth of the TTL */
+
+	return ms < SWEEP_MIN_MS ? SWEEP_MIN_MS
+	    : ms > SWEEP_MAX_MS  ? SWEEP_MAX_MS
+	                         : ms;
+}
+
+/* Hand a sweep to the I/O pool (one at a time), then wait for the next. */
+static void
+sweep_tick(struct tmr_node *node, uint64_t now, void *ctx)
+{
+	struct mod_upload *u =
+	    container_of(node, struct mod_upload, sweep_timer);
+	struct sweep *sw;
+
+	(void)now;
+	(void)ctx;
+	if (u->sweeping == NULL && (sw = calloc(1, sizeof(*sw))) != NULL) {
+		offload_job_init(&sw->job, sweep_run, sweep_done);
+		sw->u = u;
+		sw->cutoff = time(NULL) - (time_t)u->ttl_s;
+		if (offload_submit(u->io, &sw->job) == OFFLOAD_OK)
+			u->sweeping = sw;
+		else
+			free(sw); /* the pool is busy: next time */
+	}
+	ev_timer_after(u->loop, &u->sweep_timer, sweep_interval_ms(u));
+}
+
 /* --- registration --------------------------------------------------------- */
 
 static char *
@@ -666,33 +841,38 @@ uploads_metrics(void *ctx, size_t *lenp)
 	    {"fcgilab_uploads_aborted_total", "counter",
 	        "Uploads whose client went away before the answer.",
 	        u->aborted},
+	    {"fcgilab_uploads_no_room_total", "counter",
+	        "Uploads refused with 507: the quota, or a full disk.",
+	        u->no_room},
+	    {"fcgilab_uploads_deleted_total", "counter",
+	        "Uploads removed by DELETE /uploads/ID.", u->deleted},
+	    {"fcgilab_uploads_expired_total", "counter",
+	        "Uploads removed when their TTL ran out.", u->expired},
+	    {"fcgilab_uploads_orphans_removed_total", "counter",
+	        "Files of uploads no answer could name, removed.", u->orphans},
+	    {"fcgilab_uploads_stored_bytes", "gauge",
+	        "Bytes of the uploads kept in the directory.", u->used},
+	    {"fcgilab_uploads_quota_bytes", "gauge",
+	        "The most bytes the kept uploads may take.", u->quota},
 	};
 
 	return metrics_series_text(s, sizeof(s) / sizeof(s[0]), lenp);
 }
 
-/* Part files a crashed mux left behind belong to no request: remove them
- * (one mux per upload directory). */
-static void
-remove_stale_parts(int dirfd)
+/* The quota when none is given: half of the filesystem the directory is
+ * on, so that uploads alone never fill it. */
+static uint64_t
+default_quota(int dirfd)
 {
-	struct dirent *e;
-	DIR *d;
-	int fd = dup(dirfd);
+	struct statvfs vfs;
 
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((e = readdir(d)) != NULL)
-		if (strncmp(e->d_name, PART_PREFIX, strlen(PART_PREFIX)) == 0)
-			unlinkat(dirfd, e->d_name, 0);
-	closedir(d);
+	if (fstatvfs(dirfd, &vfs) != 0)
+		return UINT64_MAX;
+	return (uint64_t)vfs.f_blocks * vfs.f_frsize / 2;
 }
 
 struct mod_upload *
-mod_upload_new(struct mux *m, struct mod_jobs *jobs, struct offload_pool *pool,
+mod_upload_new(struct mux *m, struct mod_jobs *jobs, struct offload_pool *io,
     const struct mod_upload_config *cfg, char *err, size_t errlen)
 {
 	static const struct mux_route_ops ops = {
@@ -701,32 +881,24 @@ mod_upload_new(struct mux *m, struct mod_jobs *jobs, struct offload_pool *pool,
 	    .body_end = on_body_end,
 	    .end = on_end,
 	};
+	static const struct mux_route_ops id_ops = {.start = on_id_start};
+	struct updir_sweep census;
 	struct mod_upload *u;
-	struct stat st;
 
 	if ((u = calloc(1, sizeof(*u))) == NULL) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
 	u->mux = m;
+	u->loop = mux_loop(m);
 	u->jobs = jobs;
-	u->pool = pool;
+	u->io = io;
 	u->max_bytes = cfg->max_bytes;
+	u->ttl_s = cfg->ttl_s;
 	u->dirfd = -1;
-	/* O_NOFOLLOW: the directory itself, never a link put in its place;
-	 * every file in it is then reached through this fd (openat, renameat,
-	 * unlinkat), so its path is resolved once */
+	tmr_node_init(&u->sweep_timer, sweep_tick);
 	if (cfg->dir != NULL &&
-	    (u->dirfd = open(cfg->dir,
-	         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		/* O_DIRECTORY checks first: a link there reads ENOTDIR */
-		int e = errno;
-		bool link = e == ELOOP ||
-		    (e == ENOTDIR && lstat(cfg->dir, &st) == 0 &&
-		        S_ISLNK(st.st_mode));
-
-		snprintf(err, errlen, "%s: %s", cfg->dir,
-		    link ? "is a symbolic link (refused)" : strerror(e));
+	    (u->dirfd = updir_open(cfg->dir, err, errlen)) < 0) {
 		free(u);
 		return NULL;
 	}
@@ -735,10 +907,18 @@ mod_upload_new(struct mux *m, struct mod_jobs *jobs, struct offload_pool *pool,
 		mod_upload_free(u);
 		return NULL;
 	}
-	if (u->dirfd >= 0)
-		remove_stale_parts(u->dirfd);
+	if (u->dirfd >= 0) {
+		/* what is there already counts against the quota */
+		updir_sweep(u->dirfd, 0, &census);
+		u->used = census.kept_bytes;
+		u->quota =
+		    cfg->quota != 0 ? cfg->quota : default_quota(u->dirfd);
+		if (u->ttl_s > 0) /* the first sweep at once */
+			sweep_tick(&u->sweep_timer, 0, NULL);
+	}
 	mux_route_register(m, APP_R_UPLOAD, &ops, u);
 	mux_route_register(m, APP_R_UPLOADS, &ops, u);
+	mux_route_register(m, APP_R_UPLOAD_ID, &id_ops, u);
 	mux_metrics_register(m, uploads_metrics, u);
 	return u;
 }
@@ -748,6 +928,7 @@ mod_upload_free(struct mod_upload *u)
 {
 	if (u == NULL)
 		return;
+	tmr_cancel(ev_timers(u->loop), &u->sweep_timer);
 	if (u->dirfd >= 0)
 		close(u->dirfd);
 	EVP_MD_free(u->sha256);

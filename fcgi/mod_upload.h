@@ -12,6 +12,10 @@
  *                                (stats_task.h) → 202 {"id","status",
  *                                "upload"} with Location: /jobs/ID, once
  *                                the file and the job are both durable
+ *   GET /uploads/ID              the 201's object and its "created_at"
+ *   DELETE /uploads/ID           removes the upload → 200 with that object
+ *                                (404 {"detail":"Upload not found"} for
+ *                                one that is not, or no longer, there)
  *
  * Contract:
  *  - Loop thread only. The body is parsed as it arrives (multipart.h), its
@@ -20,11 +24,19 @@
  *    bits: no name from the client ever becomes a path (the filename is
  *    metadata: its basename, as valid UTF-8). A raw body's filename is
  *    the ?filename= query value, if any.
- *  - Durable before answered: once the body is complete, a job on the
- *    offload pool fsyncs the file, renames it to "<dir>/ID" and fsyncs the
- *    directory; only then the 201 (or the job's enqueue). An upload cut
- *    off midway, refused, or over the limit leaves no file: the part file
- *    is removed as soon as the request fails or its client goes.
+ *  - Durable before answered: once the body is complete, work on the
+ *    mux's I/O pool (never queued behind /cpu_async's CPU work) stores it
+ *    (updir_store: fsync, the metadata, rename, fsync the directory); only
+ *    then the 201 (or the job's enqueue). An upload cut off midway,
+ *    refused, over a limit, stored for a client that left meanwhile, or
+ *    refused after storing (its job could not be queued) leaves no file.
+ *    GET and DELETE of an upload run on the I/O pool too.
+ *  - Kept for cfg->ttl_s seconds (0: for ever): a sweep on the I/O pool,
+ *    a tenth of the TTL apart (1 to 60 s), removes older uploads and
+ *    stray files. Within cfg->quota bytes in all (0: half of the
+ *    filesystem): an upload that would pass it, by its Content-Length or
+ *    as its bytes come, is a 507, as is a full disk. The quota counts
+ *    this mux's uploads; muxes sharing a directory each count their own.
  *  - Links are never followed: the directory is opened once with
  *    O_DIRECTORY|O_NOFOLLOW (a link in its place fails mod_upload_new), and
  *    every file in it is reached through that fd: part files created with
@@ -42,13 +54,14 @@
  *    malformed multipart body (Starlette's words), 422 missing
  *    ["body","file"] without a file part, 422 for a bad ?process=, 413,
  *    503 when uploads (or, for /uploads, jobs) are not configured or the
- *    pool is full, 507 when the disk is full.
+ *    pool is full, 507 {"detail":"Insufficient Storage"} at the quota or
+ *    when the disk is full.
  *  - struct mod_upload is the caller's; per-request state is freed in the
- *    route's end hook; a finishing job whose request went away finishes
- *    (the file is kept) and frees itself.
+ *    route's end hook; the storing of an upload whose request went away is
+ *    the mux's (mux_req_offload), and its file goes when it is done.
  */
-#ifndef FCGILAB_UPLOAD_H
-#define FCGILAB_UPLOAD_H
+#ifndef FCGILAB_MOD_UPLOAD_H
+#define FCGILAB_MOD_UPLOAD_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -59,21 +72,26 @@ struct offload_pool;
 
 #define MOD_UPLOAD_DEFAULT_MAX_BYTES (1024ULL * 1024 * 1024)
 
+#define MOD_UPLOAD_DEFAULT_TTL_S 86400 /* a day, as the jobs' */
+
 struct mod_upload_config {
 	const char *dir;    /* where uploads are stored; NULL: 503 */
 	uint64_t max_bytes; /* file data of one upload */
+	uint64_t quota;     /* bytes of all uploads kept; 0: half the fs */
+	uint64_t ttl_s;     /* how long one is kept; 0: for ever */
 };
 
 struct mod_upload;
 
-/* Serve the upload routes on m. jobs may be NULL (/uploads is then 503).
- * NULL with err set when the directory cannot be opened. */
+/* Serve the upload routes on m. jobs may be NULL (/uploads is then 503);
+ * io is the mux's I/O pool (the sweeps run there). NULL with err set when
+ * the directory cannot be opened. */
 struct mod_upload *mod_upload_new(struct mux *m, struct mod_jobs *jobs,
-    struct offload_pool *pool, const struct mod_upload_config *cfg, char *err,
+    struct offload_pool *io, const struct mod_upload_config *cfg, char *err,
     size_t errlen);
 
-/* Free; call after mux_free() and offload_free() (whose last callbacks may
- * still finish an upload). NULL is a no-op. */
+/* Free; call after mux_free() and offload_free() of the I/O pool (whose
+ * last callbacks may still end a sweep). NULL is a no-op. */
 void mod_upload_free(struct mod_upload *u);
 
 #endif

@@ -95,6 +95,8 @@ struct mux_req {
 	bool answered;      /* its answer is complete */
 	bool want_writable; /* a module waits for the queue to drain */
 	bool detached;      /* ended: off its connection, awaiting release */
+	bool running;       /* waits on a timer, a thread or its output:
+	                       its connection is not idle (nrunning) */
 	unsigned hooks;     /* module hooks running on it (THE RULE) */
 	const struct mux_route_ops *ops; /* a module's route, or NULL */
 	void *mod_data;                  /* the module's state */
@@ -135,7 +137,7 @@ struct conn {
 struct mux {
 	struct mux_config cfg;
 	struct ev_loop *loop;
-	struct offload_pool *pool;
+	struct offload_pool *pools[MUX_POOL__MAX];
 	struct ev_listener listener;
 	int listen_fd;
 	bool paused_at_cap;
@@ -303,7 +305,7 @@ req_find(const struct conn *c, uint16_t id)
 static void
 work_release(struct mux *m, struct mux_work *w)
 {
-	switch (offload_cancel(m->pool, &w->job)) {
+	switch (offload_cancel(m->pools[w->pool], &w->job)) {
 	case OFFLOAD_CANCEL_IDLE:
 	case OFFLOAD_CANCEL_REMOVED:
 		w->req = NULL;
@@ -381,7 +383,7 @@ req_detach(struct mux_req *r)
 	if (r->work != NULL)
 		work_release(m, r->work);
 	r->work = NULL;
-	if (r->state == RS_RUNNING)
+	if (r->running)
 		c->nrunning--;
 	/* Nothing running: idle from now on, whether this request ran or
 	 * was answered at once (a kept connection in use is not idle). */
@@ -559,14 +561,19 @@ req_respond_detail(
 
 /* --- work that comes back later (mux_route.h) ---------------------------- */
 
+/* r waits on something (a timer, a thread, its output): its connection
+ * is not idle. A request whose input is all read is RS_RUNNING from now;
+ * one still reading its body keeps its state until the body ends. */
 static void
 req_running(struct mux_req *r)
 {
 	struct conn *c = r->conn;
 
-	if (r->state == RS_RUNNING)
+	if (r->state == RS_READY)
+		r->state = RS_RUNNING;
+	if (r->running)
 		return;
-	r->state = RS_RUNNING;
+	r->running = true;
 	if (c->nrunning++ == 0)
 		tmr_fifo_remove(&c->mux->idle, &c->idle);
 }
@@ -623,11 +630,12 @@ work_done(struct offload_job *job, enum offload_status status)
 bool
 mux_req_offload(struct mux_req *r, struct mux_work *w)
 {
-	if (r->detached || r->work != NULL)
+	if (r->detached || r->work != NULL ||
+	    (unsigned)w->pool >= MUX_POOL__MAX)
 		return false;
 	offload_job_init(&w->job, work_run, work_done);
 	w->req = r;
-	if (offload_submit(r->mux->pool, &w->job) != OFFLOAD_OK) {
+	if (offload_submit(r->mux->pools[w->pool], &w->job) != OFFLOAD_OK) {
 		w->req = NULL;
 		return false;
 	}
@@ -892,6 +900,7 @@ on_stdin(struct conn *c, struct mux_req *r, const struct fcgi_event *ev)
 		return;
 	}
 	if (ev->type == FCGI_EV_STDIN_END && r->ops != NULL) {
+		r->state = RS_READY; /* its input is all read */
 		req_running(r);
 		if (r->ops->body_end != NULL) {
 			req_hold(r);
@@ -1290,19 +1299,26 @@ on_accept(struct ev_loop *loop, int fd, void *data)
 static void
 on_offload(struct ev_loop *loop, int fd, unsigned events, void *data)
 {
-	struct mux *m = data;
-
 	(void)loop;
 	(void)fd;
 	(void)events;
-	offload_drain(m->pool);
+	offload_drain(data); /* the pool */
 }
 
 /* --- life cycle ---------------------------------------------------------- */
 
+/* Stop watching the pools' eventfds (each once). */
+static void
+mux_pools_del(struct mux *m)
+{
+	ev_del(m->loop, offload_fd(m->pools[MUX_POOL_CPU]));
+	if (m->pools[MUX_POOL_IO] != m->pools[MUX_POOL_CPU])
+		ev_del(m->loop, offload_fd(m->pools[MUX_POOL_IO]));
+}
+
 struct mux *
 mux_new(const struct mux_config *cfg, struct ev_loop *loop, int listen_fd,
-    struct offload_pool *pool)
+    struct offload_pool *cpu, struct offload_pool *io)
 {
 	struct mux *m;
 
@@ -1310,7 +1326,8 @@ mux_new(const struct mux_config *cfg, struct ev_loop *loop, int listen_fd,
 		return NULL;
 	m->cfg = *cfg;
 	m->loop = loop;
-	m->pool = pool;
+	m->pools[MUX_POOL_CPU] = cpu;
+	m->pools[MUX_POOL_IO] = io != NULL ? io : cpu;
 	m->listen_fd = listen_fd;
 	m->conns.next = m->conns.prev = &m->conns;
 	metrics_init(&m->metrics);
@@ -1320,11 +1337,14 @@ mux_new(const struct mux_config *cfg, struct ev_loop *loop, int listen_fd,
 	tmr_fifo_init(&m->stall, cfg->stall_timeout_ms, stall_expired);
 	if (tmr_fifo_attach(&m->idle, ev_timers(loop)) != TMR_OK ||
 	    tmr_fifo_attach(&m->stall, ev_timers(loop)) != TMR_OK ||
-	    ev_add(loop, offload_fd(pool), EV_READ, on_offload, m) != EV_OK)
+	    ev_add(loop, offload_fd(cpu), EV_READ, on_offload, cpu) != EV_OK)
 		goto fail;
-	if (ev_listener_start(
+	if ((io != NULL && io != cpu &&
+	        ev_add(loop, offload_fd(io), EV_READ, on_offload, io) !=
+	            EV_OK) ||
+	    ev_listener_start(
 	        loop, &m->listener, listen_fd, 100, on_accept, m) != EV_OK) {
-		ev_del(loop, offload_fd(pool));
+		mux_pools_del(m);
 		goto fail;
 	}
 	return m;
@@ -1385,7 +1405,7 @@ mux_free(struct mux *m)
 		ev_listener_stop(m->loop, &m->listener);
 		ev_close(m->loop, m->listen_fd);
 	}
-	ev_del(m->loop, offload_fd(m->pool));
+	mux_pools_del(m);
 	tmr_fifo_fini(&m->idle);
 	tmr_fifo_fini(&m->stall);
 	free(m);

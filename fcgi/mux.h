@@ -75,10 +75,11 @@ void mux_config_init(struct mux_config *cfg, unsigned fd_limit);
 
 struct mux;
 
-/* A server on loop, accepting on listen_fd, offloading CPU work to pool.
+/* A server on loop, accepting on listen_fd, offloading work to its
+ * pools (mux_route.h: enum mux_pool; the I/O pool may be the CPU pool).
  * Returns NULL (errno) when memory or the loop refuses. */
 struct mux *mux_new(const struct mux_config *cfg, struct ev_loop *loop,
-    int listen_fd, struct offload_pool *pool);
+    int listen_fd, struct offload_pool *cpu, struct offload_pool *io);
 
 /* Stop accepting; let requests in flight finish for up to grace_ms, then
  * close what is left. mux_done() turns true when nothing is left. */

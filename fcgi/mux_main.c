@@ -2,8 +2,8 @@
  * fcgilab-mux — the asynchronous FastCGI server (the lesson's `async def`).
  *
  * main() only wires things together: options, the listening socket, the
- * fd limit, signals, the event loop (ev.h), the CPU thread pool
- * (offload.h) and the server itself (mux.h).
+ * fd limit, signals, the event loop (ev.h), the thread pools for CPU and
+ * for durability work (offload.h) and the server itself (mux.h).
  *
  *  - Listens on fd 0 as spawn-fcgi hands it over, or binds --listen PATH
  *    (mode --mode, default 0660) or --listen HOST:PORT itself; a TCP
@@ -28,7 +28,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -46,6 +45,7 @@
 #include "mux.h"
 #include "num.h"
 #include "offload.h"
+#include "opts.h"
 #include "redis_auth.h"
 #include "secret.h"
 #include "stats_task.h"
@@ -56,278 +56,107 @@ struct opts {
 	unsigned mode;
 	const char *allow;
 	const char *token_file;
-	unsigned cpu_threads;
+	unsigned cpu_threads, io_threads;
 	size_t cpu_queue;
-	char *queue; /* argv's: its password is masked (redis_auth.h) */
+	const char *queue; /* argv's: its password is masked (redis_auth.h) */
 	const char *uploads;
-	uint64_t max_upload;
+	uint64_t max_upload, uploads_quota;
+	unsigned upload_ttl_ms;
 	const char *password_file;
 };
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: fcgilab-mux [OPTIONS]\n"
-	    "\n"
-	    "The asynchronous FastCGI server of fcgilab: one process, one "
-	    "epoll\n"
-	    "loop, thousands of requests waiting at once. Without --listen it\n"
-	    "accepts on fd 0, as spawn-fcgi hands it over.\n"
-	    "\n"
-	    "  -l, --listen ADDR        bind a unix socket PATH or HOST:PORT\n"
-	    "  -b, --backlog N          listen backlog with --listen (4096)\n"
-	    "  -m, --mode OCTAL         unix socket mode with --listen (0660)\n"
-	    "  -a, --allow ADDR,...     TCP peers that may connect (addresses "
-	    "or\n"
-	    "                           prefixes; default "
-	    "$FCGI_WEB_SERVER_ADDRS);\n"
-	    "                           required beyond loopback\n"
-	    "      --blocking-routes    serve /wait_async_blocking and\n"
-	    "                           /cpu_async_blocking (the lesson's "
-	    "mistakes:\n"
-	    "                           each stalls every request of the mux)\n"
-	    "      --operator-token-file FILE  GET /jobs and /metrics also "
-	    "answer\n"
-	    "                           non-loopback clients with this bearer "
-	    "token\n"
-	    "      --max-secs S         largest accepted secs (60)\n"
-	    "      --max-n N            largest accepted n (%lld)\n"
-	    "      --max-conns N        connections at once (fd limit - 32)\n"
-	    "      --max-inflight N     requests served at once; then 503 "
-	    "(%d)\n"
-	    "      --max-reqs-per-conn N  request ids per connection (%d)\n"
-	    "      --max-params BYTES   PARAMS of one request (%d)\n"
-	    "      --max-stdin BYTES    request body of a GET route (%d)\n"
-	    "      --max-outq BYTES     output queued to one connection (%d)\n"
-	    "      --idle-timeout SECS  close idle connections after (%d)\n"
-	    "      --stall-timeout SECS drop a connection whose output has "
-	    "not\n"
-	    "                           moved for this long (%d)\n"
-	    "      --grace SECS         SIGTERM: time to finish requests (%d)\n"
-	    "      --cpu-threads N      threads for /cpu_async (2)\n"
-	    "      --cpu-queue N        /cpu_async jobs waiting; then 503 "
-	    "(1024)\n"
-	    "  -q, --queue URL          serve /jobs on this store: an SQLite "
-	    "file\n"
-	    "                           (PATH) or "
-	    "redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]\n"
-	    "      --queue-password-file FILE  Redis's password, from FILE "
-	    "(see also\n"
-	    "                           FCGILAB_REDIS_PASSWORD, "
-	    "$CREDENTIALS_DIRECTORY)\n"
-	    "  -u, --uploads DIR        store POST /upload bodies in DIR\n"
-	    "      --max-upload BYTES   largest uploaded file (%llu)\n"
-	    "  -v, --verbose            log every connection's end\n"
-	    "  -h, --help               this text\n"
-	    "  -V, --version            print the version\n",
-	    APP_DEFAULT_MAX_N, MUX_DEFAULT_MAX_INFLIGHT,
-	    MUX_DEFAULT_MAX_REQS_PER_CONN, MUX_DEFAULT_MAX_PARAMS,
-	    MUX_DEFAULT_MAX_STDIN, MUX_DEFAULT_MAX_OUTQ,
-	    MUX_DEFAULT_IDLE_TIMEOUT_MS / 1000,
-	    MUX_DEFAULT_STALL_TIMEOUT_MS / 1000, MUX_DEFAULT_GRACE_MS / 1000,
-	    (unsigned long long)MOD_UPLOAD_DEFAULT_MAX_BYTES);
-}
+#define BIG  1099511627776.0 /* 2^40 */
+#define SECS 4000000.0       /* the most seconds kept as milliseconds */
 
-/* A whole number in [lo, hi] from an option argument, or -1. */
-static long long
-int_arg(const char *s, long long lo, long long hi)
-{
-	long long v;
-
-	if (num_parse_int(s, strlen(s), &v) != NUM_OK || v < lo || v > hi)
-		return -1;
-	return v;
-}
-
+/* The options, their limits and their help: one line each (opts.h). */
 static int
 parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 {
-	enum {
-		O_MAX_SECS = 256,
-		O_MAX_N,
-		O_MAX_CONNS,
-		O_MAX_INFLIGHT,
-		O_MAX_RPC,
-		O_MAX_PARAMS,
-		O_MAX_STDIN,
-		O_MAX_OUTQ,
-		O_IDLE,
-		O_STALL,
-		O_GRACE,
-		O_THREADS,
-		O_QUEUE,
-		O_MAX_UPLOAD,
-		O_BLOCKING,
-		O_TOKEN,
-		O_PASSWORD_FILE
+	const struct opt table[] = {
+	    {"listen", 'l', OPT_STRING, &o->listen, 0, 0, 0, "ADDR",
+	        "bind a unix socket PATH or HOST:PORT"},
+	    {"backlog", 'b', OPT_INT, &o->backlog, sizeof(int), 1, 65535, "N",
+	        "listen backlog with --listen"},
+	    {"mode", 'm', OPT_OCTAL, &o->mode, 0, 0, 0777, "OCTAL",
+	        "unix socket mode with --listen"},
+	    {"allow", 'a', OPT_STRING, &o->allow, 0, 0, 0, "ADDR,...",
+	        "TCP peers that may connect (addresses or prefixes; default "
+	        "$FCGI_WEB_SERVER_ADDRS); required beyond loopback"},
+	    {"blocking-routes", 0, OPT_FLAG, &cfg->blocking_routes,
+	        sizeof(bool), 0, 0, NULL,
+	        "serve /wait_async_blocking and /cpu_async_blocking (the "
+	        "lesson's mistakes: each stalls every request of the mux)"},
+	    {"operator-token-file", 0, OPT_STRING, &o->token_file, 0, 0, 0,
+	        "FILE",
+	        "GET /jobs and /metrics also answer non-loopback clients "
+	        "sending this bearer token"},
+	    {"max-secs", 0, OPT_FLOAT, &cfg->app.max_secs, 0, 0, 86400, "S",
+	        "largest accepted secs"},
+	    {"max-n", 0, OPT_INT, &cfg->app.max_n, sizeof(long long), 0, BIG,
+	        "N", "largest accepted n"},
+	    {"max-conns", 0, OPT_INT, &cfg->max_conns, sizeof(unsigned), 1,
+	        1 << 24, "N",
+	        "connections at once; by default the fd limit - 32"},
+	    {"max-inflight", 0, OPT_INT, &cfg->max_inflight, sizeof(unsigned),
+	        1, 1 << 24, "N", "requests served at once; then 503"},
+	    {"max-reqs-per-conn", 0, OPT_INT, &cfg->max_reqs_per_conn,
+	        sizeof(unsigned), 1, 1 << 24, "N",
+	        "request ids per connection"},
+	    {"max-params", 0, OPT_INT, &cfg->max_params, sizeof(size_t), 1, BIG,
+	        "BYTES", "PARAMS of one request"},
+	    {"max-stdin", 0, OPT_INT, &cfg->max_stdin, sizeof(size_t), 1, BIG,
+	        "BYTES", "request body of a GET route"},
+	    {"max-outq", 0, OPT_INT, &cfg->max_outq, sizeof(size_t), 1, BIG,
+	        "BYTES", "output queued to one connection"},
+	    {"idle-timeout", 0, OPT_MS, &cfg->idle_timeout_ms, 0, 1, SECS,
+	        "SECS", "close a connection with nothing running after SECS"},
+	    {"stall-timeout", 0, OPT_MS, &cfg->stall_timeout_ms, 0, 1, SECS,
+	        "SECS",
+	        "drop a connection whose output has not moved for SECS"},
+	    {"grace", 0, OPT_MS, &cfg->grace_ms, 0, 1, SECS, "SECS",
+	        "SIGTERM: time to finish the requests in flight"},
+	    {"cpu-threads", 0, OPT_INT, &o->cpu_threads, sizeof(unsigned), 1,
+	        1024, "N", "threads for /cpu_async"},
+	    {"cpu-queue", 0, OPT_INT, &o->cpu_queue, sizeof(size_t), 1, 1 << 24,
+	        "N", "/cpu_async work waiting; then 503"},
+	    {"io-threads", 0, OPT_INT, &o->io_threads, sizeof(unsigned), 1,
+	        1024, "N",
+	        "threads for durability work (an upload's fsync), which CPU "
+	        "work never delays"},
+	    {"queue", 'q', OPT_STRING, &o->queue, 0, 0, 0, "URL",
+	        "serve /jobs on this store: an SQLite file (PATH) or "
+	        "redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]"},
+	    {"queue-password-file", 0, OPT_STRING, &o->password_file, 0, 0, 0,
+	        "FILE",
+	        "Redis's password, from FILE (see also "
+	        "FCGILAB_REDIS_PASSWORD, $CREDENTIALS_DIRECTORY)"},
+	    {"uploads", 'u', OPT_STRING, &o->uploads, 0, 0, 0, "DIR",
+	        "store POST /upload bodies in DIR"},
+	    {"max-upload", 0, OPT_INT, &o->max_upload, sizeof(uint64_t), 1, BIG,
+	        "BYTES", "largest uploaded file"},
+	    {"uploads-quota", 0, OPT_INT, &o->uploads_quota, sizeof(uint64_t),
+	        0, BIG * 1024, "BYTES",
+	        "all uploads kept, at most, then 507; 0: half the filesystem"},
+	    {"upload-ttl", 0, OPT_MS, &o->upload_ttl_ms, 0, 0, SECS, "SECS",
+	        "how long an upload is kept; 0: for ever"},
+	    {"verbose", 'v', OPT_FLAG, &cfg->verbose, sizeof(int), 0, 0, NULL,
+	        "log every connection's end"},
 	};
-	static const struct option opts[] = {
-	    {"listen", required_argument, NULL, 'l'},
-	    {"backlog", required_argument, NULL, 'b'},
-	    {"mode", required_argument, NULL, 'm'},
-	    {"allow", required_argument, NULL, 'a'},
-	    {"blocking-routes", no_argument, NULL, O_BLOCKING},
-	    {"operator-token-file", required_argument, NULL, O_TOKEN},
-	    {"max-secs", required_argument, NULL, O_MAX_SECS},
-	    {"max-n", required_argument, NULL, O_MAX_N},
-	    {"max-conns", required_argument, NULL, O_MAX_CONNS},
-	    {"max-inflight", required_argument, NULL, O_MAX_INFLIGHT},
-	    {"max-reqs-per-conn", required_argument, NULL, O_MAX_RPC},
-	    {"max-params", required_argument, NULL, O_MAX_PARAMS},
-	    {"max-stdin", required_argument, NULL, O_MAX_STDIN},
-	    {"max-outq", required_argument, NULL, O_MAX_OUTQ},
-	    {"idle-timeout", required_argument, NULL, O_IDLE},
-	    {"stall-timeout", required_argument, NULL, O_STALL},
-	    {"grace", required_argument, NULL, O_GRACE},
-	    {"cpu-threads", required_argument, NULL, O_THREADS},
-	    {"cpu-queue", required_argument, NULL, O_QUEUE},
-	    {"queue", required_argument, NULL, 'q'},
-	    {"queue-password-file", required_argument, NULL, O_PASSWORD_FILE},
-	    {"uploads", required_argument, NULL, 'u'},
-	    {"max-upload", required_argument, NULL, O_MAX_UPLOAD},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
-	const long long big = 1LL << 40;
-	long long v = 0;
-	char *end;
-	int c, idx = 0;
+	const struct opts_prog prog = {"fcgilab-mux", "[OPTIONS]",
+	    "The asynchronous FastCGI server of fcgilab: one process, one "
+	    "epoll\nloop, thousands of requests waiting at once. Without "
+	    "--listen it\naccepts on fd 0, as spawn-fcgi hands it over.\n",
+	    NULL, table, sizeof(table) / sizeof(table[0]), 0};
+	int at;
 
-	while ((c = getopt_long(argc, argv, "l:b:m:a:q:u:vhV", opts, &idx)) !=
-	    -1) {
-		switch (c) {
-		case 'l':
-			o->listen = optarg;
-			continue;
-		case 'a':
-			o->allow = optarg;
-			continue;
-		case O_BLOCKING:
-			cfg->blocking_routes = true;
-			continue;
-		case O_TOKEN:
-			o->token_file = optarg;
-			continue;
-		case 'q':
-			o->queue = optarg;
-			continue;
-		case O_PASSWORD_FILE:
-			o->password_file = optarg;
-			continue;
-		case 'u':
-			o->uploads = optarg;
-			continue;
-		case 'v':
-			cfg->verbose = 1;
-			continue;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			puts("fcgilab-mux " PACKAGE_VERSION);
-			exit(0);
-		case 'm':
-			errno = 0;
-			v = strtol(optarg, &end, 8);
-			if (errno || *end || end == optarg || v < 0 || v > 0777)
-				goto bad;
-			o->mode = (unsigned)v;
-			continue;
-		case O_MAX_SECS:
-			if (num_parse_float(optarg, strlen(optarg),
-			        &cfg->app.max_secs) != NUM_OK ||
-			    !(cfg->app.max_secs >= 0 &&
-			        cfg->app.max_secs <= 86400))
-				goto bad;
-			continue;
-		case '?':
-			usage(stderr);
-			return -1;
-		default:
-			break;
-		}
-		/* the whole-number options */
-		switch (c) {
-		case 'b':
-			v = int_arg(optarg, 1, 65535);
-			break;
-		case O_MAX_N:
-			v = int_arg(optarg, 0, big);
-			break;
-		case O_MAX_CONNS:
-		case O_MAX_INFLIGHT:
-		case O_MAX_RPC:
-		case O_THREADS:
-			v = int_arg(optarg, 1, 1 << 24);
-			break;
-		case O_IDLE:
-		case O_STALL:
-		case O_GRACE: /* seconds, as milliseconds in an unsigned */
-			v = int_arg(optarg, 1, 4000000);
-			break;
-		default:
-			v = int_arg(optarg, 1, big);
-			break;
-		}
-		if (v < 0)
-			goto bad;
-		switch (c) {
-		case 'b':
-			o->backlog = (int)v;
-			break;
-		case O_MAX_N:
-			cfg->app.max_n = v;
-			break;
-		case O_MAX_CONNS:
-			cfg->max_conns = (unsigned)v;
-			break;
-		case O_MAX_INFLIGHT:
-			cfg->max_inflight = (unsigned)v;
-			break;
-		case O_MAX_RPC:
-			cfg->max_reqs_per_conn = (unsigned)v;
-			break;
-		case O_MAX_PARAMS:
-			cfg->max_params = (size_t)v;
-			break;
-		case O_MAX_STDIN:
-			cfg->max_stdin = (size_t)v;
-			break;
-		case O_MAX_OUTQ:
-			cfg->max_outq = (size_t)v;
-			break;
-		case O_IDLE:
-			cfg->idle_timeout_ms = (unsigned)(v * 1000);
-			break;
-		case O_STALL:
-			cfg->stall_timeout_ms = (unsigned)(v * 1000);
-			break;
-		case O_GRACE:
-			cfg->grace_ms = (unsigned)(v * 1000);
-			break;
-		case O_THREADS:
-			o->cpu_threads = (unsigned)v;
-			break;
-		case O_QUEUE:
-			o->cpu_queue = (size_t)v;
-			break;
-		case O_MAX_UPLOAD:
-			o->max_upload = (uint64_t)v;
-			break;
-		default:
-			break;
-		}
-	}
-	if (optind == argc)
+	switch (opts_parse(&prog, argc, argv, &at)) {
+	case OPTS_OK:
 		return 0;
-	usage(stderr);
-	return -1;
-bad:
-	fprintf(stderr, "fcgilab-mux: bad value for --%s: %s\n",
-	    c < 256 ? (c == 'b' ? "backlog" : "mode") : opts[idx].name, optarg);
+	case OPTS_EXIT:
+		return 1;
+	case OPTS_BAD:
+		break;
+	}
 	return -1;
 }
 
@@ -356,8 +185,13 @@ int
 main(int argc, char **argv)
 {
 	static const int sigs[] = {SIGTERM, SIGINT};
-	struct opts o = {NULL, 4096, 0660, NULL, NULL, 2, 1024, NULL, NULL,
-	    MOD_UPLOAD_DEFAULT_MAX_BYTES};
+	struct opts o = {.backlog = 4096,
+	    .mode = 0660,
+	    .cpu_threads = 2,
+	    .io_threads = 2,
+	    .cpu_queue = 1024,
+	    .max_upload = MOD_UPLOAD_DEFAULT_MAX_BYTES,
+	    .upload_ttl_ms = MOD_UPLOAD_DEFAULT_TTL_S * 1000u};
 	struct listener_acl acl;
 	struct listener_spec ls;
 	static char token[SECRET_MAX];
@@ -369,7 +203,7 @@ main(int argc, char **argv)
 	char err[JOBSTORE_ERR_MAX];
 	enum redis_auth_source src;
 	struct redis_auth rauth;
-	struct offload_pool *pool = NULL;
+	struct offload_pool *pool = NULL, *io = NULL;
 	struct ev_loop *loop = NULL;
 	struct mux_config cfg;
 	struct mux *m = NULL;
@@ -378,10 +212,17 @@ main(int argc, char **argv)
 
 	nofile = ev_raise_nofile();
 	mux_config_init(&cfg, nofile > 0 ? (unsigned)nofile : 1024);
-	if (parse_args(argc, argv, &cfg, &o) != 0)
+	switch (parse_args(argc, argv, &cfg, &o)) {
+	case 0:
+		break;
+	case 1: /* --help, --version */
+		return 0;
+	default:
 		return 2;
+	}
 	/* first: it masks the URL's password in our argv */
-	if (redis_auth_load(&rauth, o.password_file, o.queue, err,
+	/* o.queue is argv's own text: masking it there is the point */
+	if (redis_auth_load(&rauth, o.password_file, (char *)o.queue, err,
 	        sizeof(err)) != REDIS_AUTH_OK) {
 		fprintf(stderr, "fcgilab-mux: jobs: %s\n", err);
 		return 2;
@@ -423,12 +264,13 @@ main(int argc, char **argv)
 		    stderr, "fcgilab-mux: event loop: %s\n", strerror(errno));
 		goto out;
 	}
-	if (offload_new(&pool, o.cpu_threads, o.cpu_queue) != OFFLOAD_OK) {
+	if (offload_new(&pool, o.cpu_threads, o.cpu_queue) != OFFLOAD_OK ||
+	    offload_new(&io, o.io_threads, o.cpu_queue) != OFFLOAD_OK) {
 		fprintf(
 		    stderr, "fcgilab-mux: thread pool: %s\n", strerror(errno));
 		goto out;
 	}
-	if ((m = mux_new(&cfg, loop, lfd, pool)) == NULL) {
+	if ((m = mux_new(&cfg, loop, lfd, pool, io)) == NULL) {
 		fprintf(stderr, "fcgilab-mux: %s\n", strerror(errno));
 		goto out;
 	}
@@ -447,9 +289,11 @@ main(int argc, char **argv)
 	}
 	ucfg.dir = o.uploads;
 	ucfg.max_bytes = o.max_upload;
+	ucfg.quota = o.uploads_quota;
+	ucfg.ttl_s = o.upload_ttl_ms / 1000;
 	if ((payloads = mod_payloads_new(m)) == NULL ||
-	    (uploads = mod_upload_new(
-	         m, jobs, pool, &ucfg, err, sizeof(err))) == NULL) {
+	    (uploads = mod_upload_new(m, jobs, io, &ucfg, err, sizeof(err))) ==
+	        NULL) {
 		fprintf(stderr, "fcgilab-mux: uploads: %s\n",
 		    payloads ? err : strerror(errno));
 		goto out;
@@ -475,7 +319,8 @@ out:
 		mux_free(m);
 	mod_jobs_free(jobs); /* after the requests detached */
 	offload_free(pool);
-	mod_upload_free(uploads); /* after the pool's last callbacks */
+	offload_free(io);
+	mod_upload_free(uploads); /* after the pools' last callbacks */
 	mod_payloads_free(payloads);
 	if (loop != NULL)
 		ev_free(loop);

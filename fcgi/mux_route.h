@@ -139,8 +139,13 @@ void mux_req_pause_body(struct mux_req *r, bool pause);
 bool mux_req_after(
     struct mux_req *r, uint64_t ms, void (*fn)(struct mux_req *r));
 
-/* Work for the mux's thread pool on behalf of a request. The module
- * embeds it in memory of its own and fills in the functions:
+/* The mux's thread pools: CPU work (/cpu_async), and durability work
+ * (fsync, rename) that must not wait behind it. */
+enum mux_pool { MUX_POOL_CPU, MUX_POOL_IO, MUX_POOL__MAX };
+
+/* Work for one of the mux's thread pools on behalf of a request. The
+ * module embeds it in memory of its own and fills in the pool and the
+ * functions:
  *   work(w)      on a pool thread: only w and what w owns, never r;
  *   done(r, w, ok)  on the loop, as a hook of r, when work() is over (ok)
  *                or the pool shut down before it ran (!ok);
@@ -150,12 +155,13 @@ bool mux_req_after(
 struct mux_work {
 	struct offload_job job; /* the pool's */
 	struct mux_req *req;    /* the mux's: NULL once r ended */
+	enum mux_pool pool;
 	void (*work)(struct mux_work *w);
 	void (*done)(struct mux_req *r, struct mux_work *w, bool ok);
 	void (*drop)(struct mux_work *w);
 };
 
-/* Hand w to the pool for r (one at a time per request). false: the
+/* Hand w to its pool for r (one at a time per request). false: the
  * pool's queue is full (answer 503), or r has ended; w stays yours. */
 bool mux_req_offload(struct mux_req *r, struct mux_work *w);
 

@@ -13,7 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define RANDID_LEN 32
+#define RANDID_LEN     32
+#define RANDID_PATTERN "^[0-9a-f]{32}$" /* as a regular expression */
 
 /* A new id; false if the kernel gave no randomness. */
 bool randid_new(char out[RANDID_LEN + 1]);

@@ -3,6 +3,9 @@
 # its own, and what must hold afterwards (answers whole, nothing kept,
 # nothing lost, the server up).
 
+# code, body, headers: set by http() in helpers/stack.bash; abs_top_builddir
+# by make check.
+# shellcheck disable=SC2154
 load helpers/stack
 
 setup_file() {
@@ -11,10 +14,6 @@ setup_file() {
 
 teardown_file() {
 	stack_stop
-}
-
-teardown() {
-	stack_logs_on_failure
 }
 
 # evil_csv FILE: a CSV whose header has 256 column names of 256 control
@@ -36,7 +35,7 @@ evil_csv() {
 }
 
 @test "an answer larger than the output queue arrives whole (GET /jobs of 5 huge results)" {
-	local f=$BATS_TEST_TMPDIR/evil.csv id ids=() n
+	local f=$BATS_TEST_TMPDIR/evil.csv id ids=() n got size
 	evil_csv "$f"
 	for _ in 1 2 3 4 5; do
 		id=$(curl -sS -F "file=@$f;type=text/csv" "$BASE/uploads?process=stats" | jq -r .id)
@@ -53,8 +52,8 @@ evil_csv() {
 	run curl -sS -o "$BATS_TEST_TMPDIR/list.json" -w '%{http_code} %{size_download}' \
 		"$BASE/jobs?limit=20"
 	assert_success
-	read -r code size <<<"$output"
-	[ "$code" = 200 ]
+	read -r got size <<<"$output"
+	[ "$got" = 200 ]
 	((size > 1500000)) || fail "only $size bytes"
 	n=$(jq '[.items[] | select(.task == "stats" and .status == "done")
 		| .result.csv.columns | length] | add' "$BATS_TEST_TMPDIR/list.json")
@@ -101,4 +100,177 @@ metric() {
 	assert_line '{"status":"ready","seconds":1}'
 	run curl -sS -D - "$BASE/wait_async?secs=0.5"
 	assert_line --regexp $'^Content-Length: 32\r$'
+}
+
+# own_stack ARGS…: a stack of this test's own (OWN_STATE, OWN_BASE),
+# stopped in teardown_own.
+own_stack() {
+	OWN_STATE=${OWN_STATE:-$(mktemp -d /tmp/fcgilab-test.XXXXXX)}
+	"$FCGILAB" start --port 0 --state "$OWN_STATE" "$@" 3>&- >"$BATS_TEST_TMPDIR/own.start" 2>&1 || {
+		cat "$BATS_TEST_TMPDIR/own.start" >&3
+		return 1
+	}
+	OWN_BASE=http://127.0.0.1:$(<"$OWN_STATE/port")
+}
+
+teardown_own() {
+	[[ -n ${OWN_STATE:-} ]] || return 0
+	"$FCGILAB" stop --state "$OWN_STATE" --grace 5 3>&- >/dev/null 2>&1 || true
+	if [[ -n ${OWN_MOUNT:-} ]]; then
+		umount "$OWN_MOUNT" 2>/dev/null || true
+	fi
+	rm -rf "$OWN_STATE"
+	unset OWN_STATE OWN_MOUNT
+}
+
+teardown() {
+	stack_logs_on_failure
+	teardown_own
+}
+
+# files_in DIR: the names in DIR, one per line (hidden ones too).
+files_in() {
+	find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort
+}
+
+@test "uploads: GET and DELETE /uploads/ID, bad and unknown ids" {
+	local f=$BATS_TEST_TMPDIR/f id
+	head -c 5000 /dev/urandom >"$f"
+	id=$(curl -sS -F "file=@$f;type=text/plain" "$BASE/upload" | jq -r .id)
+	http GET "/uploads/$id"
+	[ "$code" = 200 ]
+	[ "$(jq -r '.id, .bytes, .content_type' <<<"$body" | tr '\n' ' ')" = "$id 5000 text/plain " ]
+	[ "$(jq -r .sha256 <<<"$body")" = "$(sha256sum "$f" | cut -d' ' -f1)" ]
+	[[ $(jq -r .created_at <<<"$body") =~ ^20[0-9-]{8}T[0-9:]{8}Z$ ]]
+	http DELETE "/uploads/$id"
+	[ "$code" = 200 ]
+	[ "$(jq -r .id <<<"$body")" = "$id" ]
+	[ ! -e "$STATE/uploads/$id" ] && [ ! -e "$STATE/uploads/$id.json" ]
+	http DELETE "/uploads/$id"
+	[ "$code" = 404 ]
+	[ "$body" = '{"detail":"Upload not found"}' ]
+	http GET "/uploads/$id"
+	[ "$code" = 404 ]
+	http GET /uploads/..%2fjobs.db
+	[ "$code" = 404 ] || [ "$code" = 422 ]
+	http GET /uploads/NOT-AN-ID
+	[ "$code" = 422 ]
+	[ "$(jq -r '.detail[0].type, .detail[0].loc[1]' <<<"$body" | tr '\n' ' ')" = "string_pattern_mismatch upload_id " ]
+	http POST "/uploads/$id" --data ''
+	[ "$code" = 405 ]
+}
+
+@test "uploads: the quota answers 507, by Content-Length and as the bytes come; no part file is left" {
+	local f=$BATS_TEST_TMPDIR/f id
+	own_stack --workers 0 --uploads-quota 100000
+	head -c 60000 /dev/urandom >"$f"
+	id=$(curl -sS -F "file=@$f" "$OWN_BASE/upload" | jq -r .id)
+	[[ $id =~ ^[0-9a-f]{32}$ ]]
+	# by its Content-Length: at once
+	run curl -sS -w ' %{http_code}' --data-binary "@$f" "$OWN_BASE/upload"
+	assert_output '{"detail":"Insufficient Storage"} 507'
+	# chunked: lighttpd spools it, the mux counts the bytes
+	run curl -sS -w ' %{http_code}' -H 'Transfer-Encoding: chunked' --data-binary "@$f" "$OWN_BASE/upload"
+	assert_output '{"detail":"Insufficient Storage"} 507'
+	# multipart: its framing aside, by length too
+	run curl -sS -w ' %{http_code}' -F "file=@$f" "$OWN_BASE/upload"
+	assert_output '{"detail":"Insufficient Storage"} 507'
+	[ "$(files_in "$OWN_STATE/uploads")" = "$id
+$id.json" ]
+	# room again once the first goes
+	curl -fsS -X DELETE "$OWN_BASE/uploads/$id" >/dev/null
+	run curl -sS -o /dev/null -w '%{http_code}' -F "file=@$f" "$OWN_BASE/upload"
+	assert_output 201
+	run curl -sS "$OWN_BASE/metrics"
+	assert_line --regexp '^fcgilab_uploads_no_room_total 3$'
+	assert_line 'fcgilab_uploads_quota_bytes 100000'
+	assert_line 'fcgilab_uploads_stored_bytes 60000'
+}
+
+@test "uploads: kept for --upload-ttl, then swept away (off the loop)" {
+	local id
+	own_stack --workers 0 --upload-ttl 1
+	id=$(printf 'short-lived\n' | curl -sS --data-binary @- "$OWN_BASE/upload?filename=x.txt" | jq -r .id)
+	[ -e "$OWN_STATE/uploads/$id" ]
+	for _ in $(seq 60); do
+		[ -e "$OWN_STATE/uploads/$id" ] || [ -e "$OWN_STATE/uploads/$id.json" ] || break
+		sleep 0.1
+	done
+	[ ! -e "$OWN_STATE/uploads/$id" ] && [ ! -e "$OWN_STATE/uploads/$id.json" ]
+	run curl -sS -w ' %{http_code}' "$OWN_BASE/uploads/$id"
+	assert_output '{"detail":"Upload not found"} 404'
+	run curl -sS "$OWN_BASE/metrics"
+	assert_line 'fcgilab_uploads_expired_total 1'
+}
+
+@test "uploads: 20 front ends that close as the body ends leave no file behind" {
+	local dir=$BATS_TEST_TMPDIR/up sock=$BATS_TEST_TMPDIR/m.sock pid n i
+	mkdir -m 0700 "$dir"
+	"$abs_top_builddir/fcgi/fcgilab-mux" --listen "$sock" --uploads "$dir" \
+		2>"$BATS_TEST_TMPDIR/mux.log" 3>&- &
+	pid=$!
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	sleep 0.1
+	# each is gone while its upload is stored (or before): whatever was
+	# stored for it goes too, nothing is left half-written
+	for ((i = 0; i < 20; i++)); do
+		"$abs_top_builddir/tests/helpers/fcgi-probe" -t 2000 "$sock" post_close /upload 300000 >/dev/null 2>&1 || true
+	done
+	for _ in $(seq 50); do
+		n=$(files_in "$dir" | wc -l)
+		((n == 0)) && break
+		sleep 0.1
+	done
+	run files_in "$dir"
+	kill -TERM "$pid"
+	wait "$pid" || true
+	assert_output ''
+	# (through lighttpd, a client that leaves once its whole body is sent
+	# is not seen: its upload is stored, and goes at --upload-ttl)
+}
+
+@test "uploads finish while /cpu_async fills the CPU pool: durability has its own pool" {
+	local f=$BATS_TEST_TMPDIR/f pids=() i code
+	own_stack --workers 0 --mux-arg --cpu-threads=1 --mux-arg --cpu-queue=4
+	head -c 100000 /dev/urandom >"$f"
+	for ((i = 0; i < 8; i++)); do
+		curl -sS -o /dev/null --max-time 30 "$OWN_BASE/cpu_async?n=10000000" &
+		pids+=($!)
+	done
+	sleep 0.3
+	# the CPU pool is full now: more CPU work is refused…
+	run curl -sS -w ' %{http_code}' "$OWN_BASE/cpu_async?n=10"
+	assert_output --partial ' 503'
+	# …and uploads still go through
+	for ((i = 0; i < 3; i++)); do
+		code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 -F "file=@$f" "$OWN_BASE/upload")
+		[ "$code" = 201 ] || fail "upload $i: $code"
+	done
+	kill "${pids[@]}" 2>/dev/null || true
+	wait "${pids[@]}" 2>/dev/null || true
+}
+
+@test "a full disk: 507, no part file, and the jobs store keeps working" {
+	local mnt id
+	mnt=$(mktemp -d /tmp/fcgilab-test.XXXXXX)
+	mount -t tmpfs -o size=4m,mode=0700 tmpfs "$mnt" 2>/dev/null ||
+		skip "cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)"
+	OWN_STATE=$mnt OWN_MOUNT=$mnt
+	own_stack --workers 1 --uploads-quota 100000000
+	head -c 6000000 /dev/urandom >"$BATS_TEST_TMPDIR/big"
+	run curl -sS -w ' %{http_code}' -H 'Content-Type: application/octet-stream' \
+		-T "$BATS_TEST_TMPDIR/big" -X POST "$OWN_BASE/upload"
+	assert_output '{"detail":"Insufficient Storage"} 507'
+	run files_in "$OWN_STATE/uploads"
+	assert_output ''
+	# the space came back: jobs are stored and done, small uploads stored
+	id=$(curl -sS -H 'Content-Type: application/json' -d '{"task":"cpu","n":10}' "$OWN_BASE/jobs" | jq -r .id)
+	[[ $id =~ ^[0-9a-f]{32}$ ]]
+	for _ in $(seq 100); do
+		[[ $(curl -sS "$OWN_BASE/jobs/$id" | jq -r .status) == "done" ]] && break
+		sleep 0.05
+	done
+	[[ $(curl -sS "$OWN_BASE/jobs/$id" | jq -r .status) == "done" ]]
+	run curl -sS -o /dev/null -w '%{http_code}' --data-binary 'small' "$OWN_BASE/upload"
+	assert_output 201
 }

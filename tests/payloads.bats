@@ -134,7 +134,8 @@ cursor_422() {
 }
 
 # stored_files / part_files: what is in the upload directory.
-stored_files() { find "$STATE/uploads" -mindepth 1 -maxdepth 1 ! -name '.part-*' -printf '%f\n' | sort; }
+# the stored uploads (each also has its metadata, ID.json)
+stored_files() { find "$STATE/uploads" -mindepth 1 -maxdepth 1 ! -name '.part-*' ! -name '*.json' -printf '%f\n' | sort; }
 part_files() { find "$STATE/uploads" -mindepth 1 -maxdepth 1 -name '.part-*' -printf '%f\n'; }
 has_part_file() { [[ -n $(part_files) ]]; }
 no_part_file() { [[ -z $(part_files) ]]; }

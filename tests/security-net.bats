@@ -211,11 +211,12 @@ backend_up() {
 }
 
 # start_backend VAR PROGRAM ARGS…: a backend in the server namespace as
-# our child, its pid in VAR and in OWN_PIDS (killed in teardown).
+# our child, its pid in VAR and in OWN_PIDS (killed in teardown). ip
+# netns exec execs the program in its own place: $! is the backend's pid.
 start_backend() {
 	local -n pid_var=$1
 	shift
-	in_server "$@" 2>"$BATS_TEST_TMPDIR/backend.log" 3>&- &
+	ip netns exec "$NS_SERVER" "$@" 2>"$BATS_TEST_TMPDIR/backend.log" 3>&- &
 	pid_var=$!
 	OWN_PIDS="${OWN_PIDS:-} $pid_var"
 }

@@ -323,6 +323,42 @@ scn_close_midway(struct probe *p, struct conn *c, char **argv, int argc)
 	return finish(p, c, true);
 }
 
+/* POST PATH with a body of N bytes (all of it, and its end), then close
+ * at once without reading the answer: a client gone just as its upload
+ * is being stored. */
+static int
+scn_post_close(struct probe *p, struct conn *c, char **argv, int argc)
+{
+	struct wbuf b = {NULL, 0, 0}, pairs = {NULL, 0, 0};
+	unsigned n = uint_arg(argv[1], 0, 64 * 1024 * 1024), i;
+	char len[24];
+	uint8_t *body;
+
+	(void)argc;
+	if ((body = malloc(n + 1)) == NULL)
+		die("out of memory");
+	for (i = 0; i < n; i++)
+		body[i] = (uint8_t)('a' + i % 26);
+	snprintf(len, sizeof(len), "%u", n);
+	wb_pair(&pairs, "REQUEST_METHOD", "POST");
+	wb_pair(&pairs, "SCRIPT_NAME", argv[0]);
+	wb_pair(&pairs, "QUERY_STRING", "");
+	wb_pair(&pairs, "CONTENT_LENGTH", len);
+	wb_pair(&pairs, "CONTENT_TYPE", "application/octet-stream");
+	wb_pair(&pairs, "REMOTE_ADDR", "127.0.0.1");
+	wb_begin(&b, 1, FCGI_RESPONDER, 0, 0);
+	wb_stream(&b, FCGI_PARAMS, 1, pairs.p, pairs.len, FCGI_MAX_CONTENT);
+	wb_stream(&b, FCGI_STDIN, 1, body, n, FCGI_MAX_CONTENT);
+	send_wbuf(p, c, &b);
+	free(body);
+	free(b.p);
+	free(pairs.p);
+	close(c->fd);
+	c->fd = -1;
+	c->closed_by_us = true;
+	return finish(p, c, true);
+}
+
 /* Connect and send nothing: the idle timeout must close it. */
 static int
 scn_silent(struct probe *p, struct conn *c, char **argv, int argc)
@@ -591,6 +627,7 @@ const struct scenario probe_scenarios[] = {
     {"answered_early", 0, 1, "[abort]", scn_answered_early},
     {"close_midway", 0, 2, "[PATH QUERY]", scn_close_midway},
     {"silent", 0, 0, "", scn_silent},
+    {"post_close", 2, 2, "PATH N", scn_post_close},
     {"no_read", 1, 2, "N [PATH]", scn_no_read},
     {"stalled_close", 1, 2, "N [HOLD_MS]", scn_stalled_close},
     {"stall", 2, 3, "HOLD_MS PATH [QUERY]", scn_stall},
