@@ -12,6 +12,8 @@
  *    exact IPv4 address; a listener beyond loopback needs such a list.
  *  - SIGTERM/SIGINT: stop accepting; a request in progress is finished
  *    first; exit 0.
+ *  - Every answer carries "X-Fcgilab-Worker: PID", this process's id, so
+ *    `fcgilab compare` can draw one lane per worker of the pool.
  */
 #include "config.h"
 
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "apijson.h"
 #include "app.h"
@@ -31,6 +34,9 @@
 #include "num.h"
 
 static volatile sig_atomic_t stopping;
+/* "X-Fcgilab-Worker: PID\r\n" on every answer: the responder names
+ * itself, so a client can draw which worker served which request. */
+static char worker_header[48];
 
 static void
 on_stop(int sig)
@@ -62,11 +68,13 @@ static void
 respond(FCGX_Request *rq, int status, const char *headers, const char *body,
     size_t len)
 {
-	char head[APP_HEAD_MAX];
+	char head[APP_HEAD_MAX], extra[APP_HEAD_MAX];
 	size_t hlen;
 
+	snprintf(extra, sizeof(extra), "%s%s", worker_header,
+	    headers != NULL ? headers : "");
 	hlen = app_cgi_head(
-	    head, sizeof(head), status, "application/json", len, headers);
+	    head, sizeof(head), status, "application/json", len, extra);
 	if (hlen == 0) { /* cannot happen within APP_HEAD_MAX; stay correct */
 		respond(rq, 500, NULL, APIJSON_INTERNAL_BODY,
 		    sizeof(APIJSON_INTERNAL_BODY) - 1);
@@ -242,6 +250,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "fcgilab-sync: %s\n", err);
 		return 2;
 	}
+	snprintf(worker_header, sizeof(worker_header),
+	    "X-Fcgilab-Worker: %ld\r\n", (long)getpid());
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop; /* no SA_RESTART: accept() must return */

@@ -59,12 +59,48 @@ teardown() { stack_logs_on_failure; }
 	assert_equal "$(jq -r '.secs.sum, .secs.max, .errors.timeout' <<<"$output")" "$(printf '509\n10\n100')"
 }
 
-@test "--csv: a header and one row per request" {
+@test "--csv: a header and one row per request, with the pool worker that served it" {
 	"$SM" -q -n 5 --secs 0 --csv "$BATS_TEST_TMPDIR/r.csv" "$BASE/wait"
 	run cat "$BATS_TEST_TMPDIR/r.csv"
-	assert_line --index 0 'index,secs,start,end,latency,status,error'
+	assert_line --index 0 'index,secs,start,end,latency,status,error,worker'
 	assert_equal "${#lines[@]}" 6
-	assert_equal "$(grep -cE '^[1-5],0,0\.000000,[0-9]+\.[0-9]{6},[0-9]+\.[0-9]{6},200,ok$' "$BATS_TEST_TMPDIR/r.csv")" 5
+	assert_equal "$(grep -cE '^[1-5],0,0\.000000,[0-9]+\.[0-9]{6},[0-9]+\.[0-9]{6},200,ok,[0-9]+$' "$BATS_TEST_TMPDIR/r.csv")" 5
+	# the worker is a pid of the pool (a child of its supervisor)
+	local w sup
+	sup=$(<"$STATE/run/sync.pid")
+	for w in $(tail -n +2 "$BATS_TEST_TMPDIR/r.csv" | cut -d, -f8 | sort -u); do
+		[ "$(ps -o ppid= -p "$w" | tr -d ' ')" = "$sup" ]
+	done
+	# the mux names no worker
+	"$SM" -q -n 2 --secs 0 --csv "$BATS_TEST_TMPDIR/m.csv" "$BASE/wait_async"
+	assert_equal "$(grep -c ',200,ok,$' "$BATS_TEST_TMPDIR/m.csv")" 2
+}
+
+@test "8 waits of 0.3 s on a pool of 4: each worker serves two, one after the other" {
+	"$SM" -q -n 8 --secs 0.3 --csv "$BATS_TEST_TMPDIR/w.csv" "$BASE/wait"
+	run sh -c "tail -n +2 '$BATS_TEST_TMPDIR/w.csv' | cut -d, -f8 | sort | uniq -c | awk '{ print \$1 }' | sort -u"
+	assert_output 2
+}
+
+@test "--post: a JSON body with each request's secs in it" {
+	run --separate-stderr "$SM" --json -n 4 --secs 0.1..0.3 --seed 2 \
+		--post '{"task":"wait","secs":{secs}}' "$BASE/jobs"
+	assert_success
+	assert_equal "$(jq -r '.status."202", .ok' <<<"$output")" "$(printf '4\n4')"
+	# the jobs hold exactly the waits the seed gives
+	run "$SM" -n 4 --secs 0.1..0.3 --seed 2 --timeout 0.001 "$BASE/wait_async"
+	local want got
+	want=$(grep -oE 'secs=[0-9.]+' <<<"$output" | cut -d= -f2 | sort | tr '\n' ' ')
+	got=$(curl -sS "$BASE/jobs?limit=4" | jq -r '.items[].params.secs' | sort | tr '\n' ' ')
+	assert_equal "$got" "$want"
+	# a body without secs
+	run "$SM" -q -n 2 --no-secs --post '{"task":"cpu","n":100}' "$BASE/jobs"
+	assert_success
+	assert_line 'status: 202 x2'
+	# a bad body is the server's 422, counted
+	run "$SM" -q -n 1 --no-secs --post '{"task":' "$BASE/jobs"
+	assert_failure 1
+	assert_line 'status: 422 x1'
 }
 
 @test "a timeout counts from the intended start, and exits 1" {
@@ -93,7 +129,9 @@ teardown() { stack_logs_on_failure; }
 @test "usage errors: one line on stderr, exit 2" {
 	local args
 	for args in "-n 0" "--secs 5..1" "--secs a..b" "--secs -1" "--bogus" \
-		"https://localhost/" "http://h:0/" "-n 10000000"; do
+		"https://localhost/" "http://h:0/" "-n 10000000" \
+		"--post {} $BASE/jobs" "--no-secs --post {secs} $BASE/jobs" \
+		"--post $(printf '%05000d' 0) $BASE/jobs"; do
 		# shellcheck disable=SC2086
 		run --separate-stderr "$SM" $args
 		assert_equal "$status" 2

@@ -42,6 +42,31 @@ http_resp_init(
 	r->keep_cap = keep != NULL ? keep_cap : 0;
 }
 
+void
+http_resp_capture(struct http_resp *r, const char *name)
+{
+	r->capture_name = name;
+	r->captured[0] = '\0';
+}
+
+/* The captured header's value, cut at the first byte outside the set. */
+static void
+capture(struct http_resp *r, const char *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && i + 1 < sizeof(r->captured); i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		        (c >= 'A' && c <= 'Z') || c == '.' || c == '-' ||
+		        c == '_' || c == ':'))
+			break;
+		r->captured[i] = (char)c;
+	}
+	r->captured[i] = '\0';
+}
+
 static enum http_resp_result
 fail(struct http_resp *r, enum http_resp_result e, const char *why)
 {
@@ -99,6 +124,7 @@ on_status(struct http_resp *r, const char *s, size_t n)
 	r->reason[o] = '\0';
 	r->has_length = r->chunked = r->te_present = false;
 	r->conn_close = r->conn_keep_alive = r->last_hdr_ours = false;
+	r->captured[0] = '\0'; /* an interim response's does not count */
 	r->state = HR_HEADER;
 	return HTTP_RESP_NEED_MORE;
 }
@@ -231,6 +257,9 @@ on_header(struct http_resp *r, const char *s, size_t n, int trunc)
 	r->last_hdr_ours = ours;
 	if (ours && trunc)
 		return fail(r, HTTP_RESP_EPROTO, "header line too long");
+	if (r->capture_name != NULL && r->state == HR_HEADER &&
+	    word_is(s, name_len, r->capture_name))
+		capture(r, v, vn);
 	if (word_is(s, name_len, "content-length"))
 		return on_content_length(r, v, vn);
 	if (word_is(s, name_len, "transfer-encoding")) {

@@ -33,6 +33,10 @@
  *    the body_max given to http_resp_init().
  *  - The first keep_cap bytes of the decoded body are copied into the
  *    caller's keep buffer (the body itself is counted, not stored).
+ *  - One header named by http_resp_capture() (after init) has its value
+ *    kept in r->captured: its first HTTP_RESP_CAPTURE_MAX - 1 bytes of
+ *    letters, digits and ".-_:" (anything else ends it), "" when absent;
+ *    e.g. the pool worker's "X-Fcgilab-Worker" pid for send_many's CSV.
  */
 #ifndef FCGILAB_HTTP_RESP_H
 #define FCGILAB_HTTP_RESP_H
@@ -41,10 +45,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_RESP_LINE_KEEP  128
-#define HTTP_RESP_LINE_MAX   8192
-#define HTTP_RESP_HEAD_MAX   65536
-#define HTTP_RESP_REASON_MAX 48
+#define HTTP_RESP_LINE_KEEP   128
+#define HTTP_RESP_LINE_MAX    8192
+#define HTTP_RESP_HEAD_MAX    65536
+#define HTTP_RESP_REASON_MAX  48
+#define HTTP_RESP_CAPTURE_MAX 32
 
 enum http_resp_result {
 	HTTP_RESP_NEED_MORE, /* all bytes used, response not complete */
@@ -96,11 +101,17 @@ struct http_resp {
 
 	char *keep; /* caller's buffer for the body's first bytes */
 	size_t keep_cap, kept;
+
+	const char *capture_name; /* a header to keep, or NULL */
+	char captured[HTTP_RESP_CAPTURE_MAX];
 };
 
 /* Start a response. keep may be NULL when keep_cap is 0. */
 void http_resp_init(
     struct http_resp *r, uint64_t body_max, char *keep, size_t keep_cap);
+
+/* Keep the value of header name (a static string) in r->captured. */
+void http_resp_capture(struct http_resp *r, const char *name);
 
 /* Feed len bytes; *used receives how many were consumed. */
 enum http_resp_result http_resp_feed(

@@ -38,6 +38,8 @@
 #define DEFAULT_URL  "http://localhost:8000/wait"
 #define DEFAULT_SECS "1..10"
 #define URL_SECS_MAX 32
+#define POST_MAX     4096 /* bytes of a --post template */
+#define SECS_MARK    "{secs}"
 
 struct opts {
 	const char *url;
@@ -47,6 +49,7 @@ struct opts {
 	uint64_t seed;
 	double timeout;
 	const char *csv;
+	const char *post; /* --post BODY, or NULL for GETs */
 };
 
 static const char usage_text[] =
@@ -68,6 +71,9 @@ static const char usage_text[] =
     "(default 60)\n"
     "      --keepalive   reuse connections when -c < -n (HTTP/1.1 "
     "keep-alive)\n"
+    "      --post BODY   POST BODY as JSON instead of GET; \"{secs}\" in it "
+    "is\n"
+    "                    replaced by each request's secs\n"
     "  -q, --quiet       print the summary only\n"
     "      --json        print only a JSON summary on stdout\n"
     "      --csv FILE    write one row per request to FILE\n"
@@ -129,7 +135,8 @@ enum {
 	OPT_TIMEOUT,
 	OPT_KEEPALIVE,
 	OPT_JSON,
-	OPT_CSV
+	OPT_CSV,
+	OPT_POST
 };
 
 static const struct option long_opts[] = {
@@ -143,6 +150,7 @@ static const struct option long_opts[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"json", no_argument, NULL, OPT_JSON},
     {"csv", required_argument, NULL, OPT_CSV},
+    {"post", required_argument, NULL, OPT_POST},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -182,6 +190,12 @@ one_opt(struct opts *o, int ch, const char *arg)
 		break;
 	case OPT_CSV:
 		o->csv = arg;
+		break;
+	case OPT_POST:
+		if (strlen(arg) > POST_MAX)
+			usage_error(
+			    "--post: the body is over %d bytes", POST_MAX);
+		o->post = arg;
 		break;
 	case 'h':
 		fputs(usage_text, stdout);
@@ -340,7 +354,8 @@ struct plan {
 	bool url_has_secs;
 	struct sm_addr addrs[ADDRS_MAX];
 	size_t naddrs;
-	char *head, *tail;
+	char *head, *mid, *tail;
+	size_t body_fixed; /* --post: the body's bytes besides the secs */
 };
 
 static void
@@ -393,25 +408,55 @@ xasprintf(const char *fmt, ...)
 	return s;
 }
 
+/* --post: "POST target", the body around {secs} as mid and tail. */
+static void
+plan_post(const struct opts *o, struct plan *pl, const char *close)
+{
+	const char *mark = strstr(o->post, SECS_MARK);
+	size_t pre = mark != NULL ? (size_t)(mark - o->post) : strlen(o->post);
+
+	if (pl->secs != NULL && mark == NULL)
+		usage_error("--post needs \"%s\" where the secs go, or "
+		            "--no-secs",
+		    SECS_MARK);
+	if (pl->secs == NULL && mark != NULL)
+		usage_error(
+		    "--post has \"%s\" but requests carry no secs", SECS_MARK);
+	pl->head = xasprintf("POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: "
+	                     "send_many/%s\r\nAccept: */*\r\nContent-Type: "
+	                     "application/json\r\n%sContent-Length: ",
+	    pl->url.target, pl->url.authority, PACKAGE_VERSION, close);
+	pl->mid = xasprintf("\r\n\r\n%.*s", (int)pre, o->post);
+	pl->tail =
+	    xasprintf("%s", mark != NULL ? mark + strlen(SECS_MARK) : "");
+	pl->body_fixed =
+	    strlen(o->post) - (mark != NULL ? strlen(SECS_MARK) : 0);
+}
+
 static void
 plan_run(struct opts *o, struct plan *pl)
 {
 	enum url_result ue;
+	/* HTTP/1.1 is persistent by default (RFC 9112 §9.3); without
+	 * --keepalive each request asks for its own connection. */
+	const char *close = o->keepalive ? "" : "Connection: close\r\n";
 
 	memset(pl, 0, sizeof(*pl));
 	if ((ue = url_parse(o->url, &pl->url)) != URL_OK)
 		usage_error("bad URL '%s': %s", o->url, url_strerror(ue));
 	plan_secs(o, pl);
-	pl->head = xasprintf("GET %s%s", pl->url.target,
-	    pl->secs == NULL                    ? ""
-	        : url_has_query(pl->url.target) ? "&secs="
-	                                        : "?secs=");
-	/* HTTP/1.1 is persistent by default (RFC 9112 §9.3); without
-	 * --keepalive each request asks for its own connection. */
-	pl->tail = xasprintf(" HTTP/1.1\r\nHost: %s\r\nUser-Agent: send_many/%s"
-	                     "\r\nAccept: */*\r\n%s\r\n",
-	    pl->url.authority, PACKAGE_VERSION,
-	    o->keepalive ? "" : "Connection: close\r\n");
+	if (o->post != NULL) {
+		plan_post(o, pl, close);
+	} else {
+		pl->head = xasprintf("GET %s%s", pl->url.target,
+		    pl->secs == NULL                    ? ""
+		        : url_has_query(pl->url.target) ? "&secs="
+		                                        : "?secs=");
+		pl->mid = xasprintf("%s", "");
+		pl->tail = xasprintf(" HTTP/1.1\r\nHost: %s\r\nUser-Agent: "
+		                     "send_many/%s\r\nAccept: */*\r\n%s\r\n",
+		    pl->url.authority, PACKAGE_VERSION, close);
+	}
 	pl->naddrs = resolve(&pl->url, pl->addrs);
 }
 
@@ -452,6 +497,8 @@ setup_output(const struct opts *o, struct sm_report *r)
 			    o->csv, strerror(errno));
 			exit(2);
 		}
+		/* a row a line, at once: a reader sees the run fill in */
+		setvbuf(r->csv, NULL, _IOLBF, 0);
 		smr_csv_header(r->csv);
 	}
 }
@@ -465,6 +512,10 @@ fill_params(const struct opts *o, const struct plan *pl,
 	p->naddrs = pl->naddrs;
 	p->head = pl->head;
 	p->head_len = strlen(pl->head);
+	p->mid = pl->mid;
+	p->mid_len = strlen(pl->mid);
+	p->content_length = o->post != NULL;
+	p->body_fixed = pl->body_fixed;
 	p->tail = pl->tail;
 	p->tail_len = strlen(pl->tail);
 	p->secs = pl->secs;
@@ -518,6 +569,7 @@ main(int argc, char **argv)
 	smr_free(&rep);
 	free(pl.secs);
 	free(pl.head);
+	free(pl.mid);
 	free(pl.tail);
 	return status;
 }

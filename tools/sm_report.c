@@ -98,9 +98,10 @@ csv_row(struct sm_report *r, const struct sm_result *res)
 {
 	char sb[NUM_FMT_MAX];
 
-	fprintf(r->csv, "%zu,%s,%.6f,%.6f,%.6f,%d,%s\n", res->index,
+	fprintf(r->csv, "%zu,%s,%.6f,%.6f,%.6f,%d,%s,%s\n", res->index,
 	    secs_of(r, res->index, sb), res->start, res->end,
-	    res->end - res->start, res->status, sm_kind_name(res->kind));
+	    res->end - res->start, res->status, sm_kind_name(res->kind),
+	    res->worker != NULL ? res->worker : "");
 }
 
 void
@@ -151,7 +152,7 @@ smr_progress_clear(struct sm_report *r)
 void
 smr_csv_header(FILE *f)
 {
-	fputs("index,secs,start,end,latency,status,error\n", f);
+	fputs("index,secs,start,end,latency,status,error,worker\n", f);
 }
 
 void

@@ -16,10 +16,12 @@
  *  - Latency statistics cover the requests that got a complete response
  *    (any status); failures without one are counted by kind only.
  *  - The CSV has one row per request, in completion order:
- *      index,secs,start,end,latency,status,error
+ *      index,secs,start,end,latency,status,error,worker
  *    times in seconds since the run's start (6 decimals), start being the
  *    intended start; status 0 without a response; error is the kind name
- *    ("ok" for a 2xx).
+ *    ("ok" for a 2xx); worker the responder's X-Fcgilab-Worker (a pool
+ *    worker's pid), empty when it sent none. Rows are flushed as they
+ *    are written, so a reader (the /lab/ page) sees the run fill in.
  */
 #ifndef FCGILAB_SM_REPORT_H
 #define FCGILAB_SM_REPORT_H

@@ -39,13 +39,14 @@ struct conn {
 	unsigned addr; /* index of the address fd connects to */
 	bool reused;   /* fd carried an earlier request */
 	bool retried;  /* this request was already retried once */
-	uint8_t secs_len;
+	uint8_t secs_len, len_len;
 	size_t req; /* 0-based request index */
 	double start, deadline;
 	size_t sent;                /* request bytes written */
 	struct conn *prev, *next;   /* timeout FIFO */
 	struct conn *qprev, *qnext; /* start queue */
 	char secs_txt[NUM_FMT_MAX];
+	char len_txt[24]; /* the Content-Length value of a POST */
 	struct http_resp resp;
 	char body[SM_BODY_KEEP];
 };
@@ -164,6 +165,14 @@ conn_close(struct conn *c)
 	c->reused = false;
 }
 
+/* A fresh response parser for the slot's request. */
+static void
+resp_reset(const struct engine *e, struct conn *c)
+{
+	http_resp_init(&c->resp, e->p->body_max, c->body, sizeof(c->body));
+	http_resp_capture(&c->resp, "X-Fcgilab-Worker");
+}
+
 /* Give slot c the next request, intended to start at t. */
 static void
 assign(struct engine *e, struct conn *c, double t)
@@ -178,7 +187,11 @@ assign(struct engine *e, struct conn *c, double t)
 	c->secs_len = p->secs != NULL
 	    ? (uint8_t)num_format(p->secs[c->req], c->secs_txt)
 	    : 0;
-	http_resp_init(&c->resp, p->body_max, c->body, sizeof(c->body));
+	c->len_len = p->content_length
+	    ? (uint8_t)snprintf(c->len_txt, sizeof(c->len_txt), "%zu",
+	          p->body_fixed + c->secs_len)
+	    : 0;
+	resp_reset(e, c);
 	timer_push(&e->timers, c);
 	e->inflight++;
 }
@@ -189,7 +202,7 @@ requeue(struct engine *e, struct conn *c)
 {
 	conn_close(c);
 	c->sent = 0;
-	http_resp_init(&c->resp, e->p->body_max, c->body, sizeof(c->body));
+	resp_reset(e, c);
 	c->state = CS_QUEUED;
 	start_push(&e->starts, c);
 }
@@ -224,6 +237,7 @@ report(struct engine *e, struct conn *c, enum sm_kind kind, const char *detail,
 	res.body_len = c->resp.kept;
 	res.body_total = c->resp.body_len;
 	res.detail = detail;
+	res.worker = response ? c->resp.captured : "";
 	e->p->on_result(e->p->arg, &res);
 }
 
@@ -329,16 +343,20 @@ static enum io
 do_write(struct engine *e, struct conn *c)
 {
 	const struct sm_params *p = e->p;
-	struct iovec iov[3];
+	struct iovec iov[5];
 	struct msghdr msg;
-	size_t lens[3] = {p->head_len, c->secs_len, p->tail_len};
-	const char *bases[3] = {p->head, c->secs_txt, p->tail};
-	size_t skip, total = p->head_len + c->secs_len + p->tail_len;
+	size_t lens[5] = {
+	    p->head_len, c->len_len, p->mid_len, c->secs_len, p->tail_len};
+	const char *bases[5] = {
+	    p->head, c->len_txt, p->mid, c->secs_txt, p->tail};
+	size_t skip,
+	    total = p->head_len + c->len_len + p->mid_len + c->secs_len +
+	    p->tail_len;
 	int i, n;
 	ssize_t w;
 
 	while (c->sent < total) {
-		for (i = 0, n = 0, skip = c->sent; i < 3; i++) {
+		for (i = 0, n = 0, skip = c->sent; i < 5; i++) {
 			if (skip >= lens[i]) {
 				skip -= lens[i];
 				continue;

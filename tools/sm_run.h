@@ -14,9 +14,15 @@
  *    (coordinated omission, as wrk's README explains it).
  *  - Timeouts are one duration for all, so a FIFO of in-flight requests in
  *    start order is an exact timer queue: O(1) arm, cancel and expire.
- *  - Requests are head [secs text] tail: the caller builds head ("GET
- *    /wait?secs=") and tail (" HTTP/1.1\r\nHost: ...\r\n\r\n") once; the
- *    engine writes them with the request's secs between (sendmsg, no copy).
+ *  - Requests are head [length] mid [secs text] tail: the caller builds
+ *    head ("GET /wait?secs="), mid ("" for a GET) and tail (" HTTP/1.1\r\n
+ *    Host: ...\r\n\r\n") once; the engine writes them with the request's
+ *    secs between (sendmsg, no copy). With content_length (a POST whose
+ *    body holds the secs), head ends in "Content-Length: ", the engine
+ *    writes body_fixed + the secs text's length there, mid is "\r\n\r\n"
+ *    and the body up to the secs, tail the body after them.
+ *  - The responder's "X-Fcgilab-Worker" header (a pool worker's pid) is
+ *    passed on with each result, "" when absent.
  *  - With keepalive, a connection whose response allows it (and whose
  *    bytes end with the response) carries the slot's next request. A
  *    reused connection that fails before any response byte was read (the
@@ -73,6 +79,7 @@ struct sm_result {
 	size_t body_len;
 	uint64_t body_total; /* the whole decoded body's length */
 	const char *detail;  /* why it failed, or NULL */
+	const char *worker;  /* X-Fcgilab-Worker's value, or "" */
 };
 
 struct sm_progress {
@@ -83,8 +90,10 @@ struct sm_progress {
 struct sm_params {
 	const struct sm_addr *addrs;
 	size_t naddrs;
-	const char *head, *tail;
-	size_t head_len, tail_len;
+	const char *head, *mid, *tail;
+	size_t head_len, mid_len, tail_len;
+	bool content_length; /* write body_fixed + secs' length after head */
+	size_t body_fixed;
 	const double *secs; /* per request, written between head and tail;
 	                       NULL: nothing in between */
 	size_t count;

@@ -27,6 +27,7 @@ struct outcome {
 	char body[256];
 	size_t kept;
 	uint64_t body_len;
+	char captured[HTTP_RESP_CAPTURE_MAX];
 };
 
 /*
@@ -43,6 +44,7 @@ run(const char *s, size_t len, const size_t *cuts, size_t ncuts, bool eof,
 
 	memset(o, 0, sizeof(*o));
 	http_resp_init(&r, body_max, o->body, sizeof(o->body) - 1);
+	http_resp_capture(&r, "X-Fcgilab-Worker");
 	o->res = HTTP_RESP_NEED_MORE;
 	for (i = 0; i <= ncuts && o->res == HTTP_RESP_NEED_MORE; i++) {
 		to = i < ncuts ? cuts[i] : len;
@@ -60,6 +62,7 @@ run(const char *s, size_t len, const size_t *cuts, size_t ncuts, bool eof,
 	o->kept = r.kept;
 	o->body[r.kept] = '\0';
 	o->body_len = r.body_len;
+	memcpy(o->captured, r.captured, sizeof(o->captured));
 }
 
 static bool
@@ -68,7 +71,8 @@ same(const struct outcome *a, const struct outcome *b)
 	return a->res == b->res && a->used == b->used &&
 	    a->status == b->status && a->keep_alive == b->keep_alive &&
 	    strcmp(a->reason, b->reason) == 0 &&
-	    strcmp(a->body, b->body) == 0 && a->body_len == b->body_len;
+	    strcmp(a->body, b->body) == 0 && a->body_len == b->body_len &&
+	    strcmp(a->captured, b->captured) == 0;
 }
 
 /* Every two-piece split and the byte-by-byte feed agree with `want`. */
@@ -87,7 +91,7 @@ all_splits_agree(const char *s, size_t len, bool eof, uint64_t body_max,
 			printf("# differs when split at %zu (res %d)\n", cut,
 			    got.res);
 	}
-	cuts = malloc((len + 1) * sizeof(*cuts));
+	cuts = calloc(len + 1, sizeof(*cuts));
 	for (i = 0; i < len; i++)
 		cuts[i] = i + 1;
 	run(s, len, cuts, len > 0 ? len - 1 : 0, eof, body_max, &got);
@@ -430,6 +434,48 @@ test_garbage(void)
 	ok(bad_used == 0, "20000 random and mutated inputs: sane results");
 }
 
+/* The one header asked for is kept, at every split, cleaned and cut. */
+static void
+test_capture(void)
+{
+	static const struct {
+		const char *resp, *want, *what;
+	} cases[] = {
+	    {"HTTP/1.1 200 OK\r\nX-Fcgilab-Worker: 4242\r\n"
+	     "Content-Length: 2\r\n\r\nok",
+	        "4242", "present"},
+	    {"HTTP/1.1 200 OK\r\nx-fcgilab-worker:   77  \r\n"
+	     "Content-Length: 0\r\n\r\n",
+	        "77", "any case, OWS trimmed"},
+	    {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "", "absent"},
+	    {"HTTP/1.1 200 OK\r\nX-Fcgilab-Worker: 12,x\"y\r\n"
+	     "Content-Length: 0\r\n\r\n",
+	        "12", "cut at a byte outside the set (no CSV breakage)"},
+	    {"HTTP/1.1 200 OK\r\nX-Fcgilab-Worker: "
+	     "0123456789012345678901234567890123456789\r\n"
+	     "Content-Length: 0\r\n\r\n",
+	        "0123456789012345678901234567890", "cut at its bound"},
+	    {"HTTP/1.1 100 Continue\r\nX-Fcgilab-Worker: 1\r\n\r\n"
+	     "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+	        "", "an interim response's header does not count"},
+	    {"HTTP/1.1 200 OK\r\nX-Fcgilab-Workers: 9\r\n"
+	     "Content-Length: 0\r\n\r\n",
+	        "", "another name"},
+	};
+	struct outcome want;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = strlen(cases[i].resp);
+		run(cases[i].resp, len, NULL, 0, false, 1000, &want);
+		ok(want.res == HTTP_RESP_DONE &&
+		        strcmp(want.captured, cases[i].want) == 0 &&
+		        all_splits_agree(
+		            cases[i].resp, len, false, 1000, &want),
+		    "capture: %s ('%s')", cases[i].what, want.captured);
+	}
+}
+
 int
 main(void)
 {
@@ -439,5 +485,6 @@ main(void)
 	test_bounds();
 	test_pipelined_and_keep();
 	test_garbage();
+	test_capture();
 	return done_testing();
 }
