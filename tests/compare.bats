@@ -106,6 +106,21 @@ own_ports() {
 	jq -e '.runs[0].efficiency == null and .runs[1].efficiency > 0.5' "$out/report.json"
 }
 
+@test "work left by clients that gave up: compare waits for the pool to be free, and says so" {
+	local out=$BATS_TEST_TMPDIR/out
+	# two clients give up on 2 s waits: both workers sleep on regardless
+	curl -sS -o /dev/null --max-time 0.2 "$BASE/wait?secs=2" &
+	curl -sS -o /dev/null --max-time 0.2 "$BASE/wait?secs=2" &
+	wait || true
+	run compare --pool 2 -n 4 --secs 0.1 --seed 1 --out "$out"
+	assert_success
+	assert_line 'fcgilab: the pool of 2 is still busy with requests whose clients gave up; waiting for it'
+	assert_line --regexp '^fcgilab: the pool of 2 is free again \([0-9]+ s\)$'
+	# measured once the workers were free: no request waited for them
+	jq -e '.runs[0].wall < 0.9' "$out/report.json" >/dev/null ||
+		fail "the pool's measurement waited behind the abandoned work: $(jq -c '.runs[0]' "$out/report.json")"
+}
+
 @test "--json carries every figure and sentence the text shows" {
 	local out=$BATS_TEST_TMPDIR/o text
 	run --separate-stderr compare --pool 2 -n 6 --secs 0.1 --seed 1 --json --out "$out"
