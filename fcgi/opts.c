@@ -144,11 +144,10 @@ opts_parse(const struct opts_prog *p, int argc, char **argv, int *operand_at)
 			if (p->opts[i].letter != 0 && p->opts[i].letter == c)
 				o = &p->opts[i];
 		if (o == NULL) {
-			fprintf(stderr, "%s: %s: %s\n", p->name,
+			fprintf(stderr, "%s: %s: %s (see %s --help)\n", p->name,
 			    c == ':' ? "option needs a value"
 			             : "unknown option",
-			    argv[optind - 1]);
-			opts_usage(p, stderr);
+			    argv[optind - 1], p->name);
 			return OPTS_BAD;
 		}
 		if (!set(o, optarg)) {
@@ -157,9 +156,8 @@ opts_parse(const struct opts_prog *p, int argc, char **argv, int *operand_at)
 		}
 	}
 	if (argc - optind > p->operands) {
-		fprintf(stderr, "%s: unexpected argument: %s\n", p->name,
-		    argv[optind + p->operands]);
-		opts_usage(p, stderr);
+		fprintf(stderr, "%s: unexpected argument: %s (see %s --help)\n",
+		    p->name, argv[optind + p->operands], p->name);
 		return OPTS_BAD;
 	}
 	*operand_at = optind;

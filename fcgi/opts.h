@@ -13,8 +13,9 @@
  *
  * Contract:
  *  - A value is stored only when it is valid; an invalid one is reported
- *    ("fcgilab-mux: bad value for --max-secs: x (0 to 86400)") and the
- *    parse fails. Numbers are parsed as the app parses them (num.h).
+ *    in one line ("fcgilab-mux: bad value for --max-secs: x (0 to
+ *    86400)"), as is an unknown option, and the parse fails. Numbers are parsed
+ * as the app parses them (num.h).
  *  - -h/--help prints the usage on stdout, -V/--version the version:
  *    opts_parse says so (OPTS_EXIT) and the caller exits 0.
  *  - No allocation; messages on stderr; never exits (main does).

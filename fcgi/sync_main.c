@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +30,7 @@
 #include "app.h"
 #include "cpuwork.h"
 #include "listener.h"
-#include "num.h"
+#include "opts.h"
 
 static volatile sig_atomic_t stopping;
 /* "X-Fcgilab-Worker: PID\r\n" on every answer: the responder names
@@ -131,99 +130,40 @@ oom:
 	    sizeof(APIJSON_INTERNAL_BODY) - 1);
 }
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: fcgilab-sync [--listen PATH|HOST:PORT] [--backlog N]\n"
-	    "                    [--allow ADDR,...] [--max-secs S] [--max-n "
-	    "N]\n"
-	    "\n"
-	    "A blocking FastCGI responder for fcgilab's /, /wait and /cpu.\n"
-	    "Without --listen it accepts on fd 0, as spawn-fcgi hands it "
-	    "over.\n"
-	    "\n"
-	    "  -l, --listen ADDR   bind a unix socket path or HOST:PORT "
-	    "itself\n"
-	    "  -b, --backlog N     listen backlog with --listen (default "
-	    "1024)\n"
-	    "  -a, --allow ADDR,...  IPv4 peers that may connect over TCP "
-	    "(default\n"
-	    "                      $FCGI_WEB_SERVER_ADDRS); required beyond "
-	    "loopback\n"
-	    "      --max-secs S    largest accepted secs (default 60)\n"
-	    "      --max-n N       largest accepted n for /cpu (default %lld)\n"
-	    "  -h, --help          this text\n"
-	    "  -V, --version       print the version\n",
-	    APP_DEFAULT_MAX_N);
-}
-
+/* The options, their limits and their help: one line each (opts.h). 0,
+ * 1 for --help/--version, -1 for a usage error. */
 static int
 parse_args(int argc, char **argv, struct app_config *cfg, const char **listen,
     int *backlog, const char **allow)
 {
-	static const struct option opts[] = {
-	    {"listen", required_argument, NULL, 'l'},
-	    {"allow", required_argument, NULL, 'a'},
-	    {"backlog", required_argument, NULL, 'b'},
-	    {"max-secs", required_argument, NULL, 's'},
-	    {"max-n", required_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
+	const struct opt table[] = {
+	    {"listen", 'l', OPT_STRING, listen, 0, 0, 0, "ADDR",
+	        "bind a unix socket path or HOST:PORT itself"},
+	    {"backlog", 'b', OPT_INT, backlog, sizeof(int), 1, 65535, "N",
+	        "listen backlog with --listen"},
+	    {"allow", 'a', OPT_STRING, allow, 0, 0, 0, "ADDR,...",
+	        "IPv4 peers that may connect over TCP (default "
+	        "$FCGI_WEB_SERVER_ADDRS); required beyond loopback"},
+	    {"max-secs", 0, OPT_FLOAT, &cfg->max_secs, 0, 0, 86400, "S",
+	        "largest accepted secs"},
+	    {"max-n", 0, OPT_INT, &cfg->max_n, sizeof(long long), 0,
+	        1099511627776.0, "N", "largest accepted n for /cpu"},
 	};
-	long long ll;
-	int c;
+	const struct opts_prog prog = {"fcgilab-sync", "[OPTIONS]",
+	    "A blocking FastCGI responder for fcgilab's /, /wait and /cpu.\n"
+	    "Without --listen it accepts on fd 0, as spawn-fcgi hands it "
+	    "over.\n",
+	    NULL, table, sizeof(table) / sizeof(table[0]), 0};
+	int at;
 
-	while ((c = getopt_long(argc, argv, "l:b:a:hV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			*listen = optarg;
-			break;
-		case 'a':
-			*allow = optarg;
-			break;
-		case 'b':
-			if (num_parse_int(optarg, strlen(optarg), &ll) !=
-			        NUM_OK ||
-			    ll < 1 || ll > 65535)
-				goto bad;
-			*backlog = (int)ll;
-			break;
-		case 's':
-			if (num_parse_float(optarg, strlen(optarg),
-			        &cfg->max_secs) != NUM_OK ||
-			    !(cfg->max_secs >= 0 && cfg->max_secs <= 86400))
-				goto bad;
-			break;
-		case 'n':
-			if (num_parse_int(optarg, strlen(optarg),
-			        &cfg->max_n) != NUM_OK ||
-			    cfg->max_n < 0)
-				goto bad;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			puts("fcgilab-sync " PACKAGE_VERSION);
-			exit(0);
-		default:
-			usage(stderr);
-			return -1;
-		}
+	switch (opts_parse(&prog, argc, argv, &at)) {
+	case OPTS_OK:
+		return 0;
+	case OPTS_EXIT:
+		return 1;
+	case OPTS_BAD:
+		break;
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return -1;
-	}
-	return 0;
-bad:
-	fprintf(stderr, "fcgilab-sync: bad value for --%s: %s\n",
-	    c == 'b'       ? "backlog"
-	        : c == 's' ? "max-secs"
-	                   : "max-n",
-	    optarg);
 	return -1;
 }
 
@@ -240,8 +180,14 @@ main(int argc, char **argv)
 	int backlog = 1024, sock;
 
 	app_config_init(&cfg);
-	if (parse_args(argc, argv, &cfg, &listen, &backlog, &allow) != 0)
+	switch (parse_args(argc, argv, &cfg, &listen, &backlog, &allow)) {
+	case 0:
+		break;
+	case 1: /* --help, --version */
+		return 0;
+	default:
 		return 2;
+	}
 	/* libfcgi reads FCGI_WEB_SERVER_ADDRS in FCGX_Init: --allow is it. */
 	if (allow != NULL && setenv("FCGI_WEB_SERVER_ADDRS", allow, 1) != 0)
 		return 1;

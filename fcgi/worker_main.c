@@ -25,7 +25,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -40,17 +39,18 @@
 #include "jobs_run.h"
 #include "jobstore.h"
 #include "num.h"
+#include "opts.h"
 #include "redis_auth.h"
 #include "stats_task.h"
 
 #define FINISH_TRIES 5
 
 struct opts {
-	char *queue; /* argv's: its password is masked (redis_auth.h) */
+	const char *queue; /* argv's: its password is masked (redis_auth.h) */
 	const char *password_file;
 	const char *name;
 	const char *uploads;
-	uint32_t lease_ms;
+	unsigned lease_ms;
 	uint32_t poll_ms;
 	int verbose;
 };
@@ -93,128 +93,61 @@ logf_(const char *fmt, ...)
 	(void)!write(STDERR_FILENO, line, (size_t)n);
 }
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: fcgilab-worker --queue URL [OPTIONS]\n"
-	    "\n"
-	    "The background worker of fcgilab: takes one job at a time from "
-	    "the\n"
-	    "jobs store and does the work (\"wait\": a blocking sleep, "
-	    "\"cpu\": counting\n"
-	    "primes), with a lease it renews while it works.\n"
-	    "\n"
-	    "  -q, --queue URL       the store: an SQLite file (PATH or "
-	    "sqlite:PATH)\n"
-	    "                        or "
-	    "redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]\n"
-	    "      --queue-password-file FILE\n"
-	    "                        Redis's password, from FILE (see also\n"
-	    "                        FCGILAB_REDIS_PASSWORD, "
-	    "$CREDENTIALS_DIRECTORY)\n"
-	    "  -n, --name NAME       name in logs and leases (HOST:PID)\n"
-	    "  -u, --uploads DIR     the mux's upload directory, for "
-	    "\"stats\" jobs\n"
-	    "      --lease SECS      lease per job, renewed every third (10)\n"
-	    "      --poll MS         how often an idle worker looks (100)\n"
-	    "      --max-secs S      largest secs a job may hold (60)\n"
-	    "      --max-n N         largest n a job may hold (%lld)\n"
-	    "  -v, --verbose         log every claim\n"
-	    "  -h, --help            this text\n"
-	    "  -V, --version         print the version\n"
-	    "\n"
-	    "SIGTERM (or SIGINT, SIGQUIT, SIGHUP): finish the job in hand, "
-	    "then exit 0.\n",
-	    APP_DEFAULT_MAX_N);
-}
-
+/* The options, their limits and their help: one line each (opts.h). 0,
+ * 1 for --help/--version, -1 for a usage error. */
 static int
 parse_args(int argc, char **argv, struct opts *o, struct app_config *cfg)
 {
-	enum { O_LEASE = 256, O_POLL, O_MAX_SECS, O_MAX_N, O_PASSWORD_FILE };
-	static const struct option longopts[] = {
-	    {"queue", required_argument, NULL, 'q'},
-	    {"queue-password-file", required_argument, NULL, O_PASSWORD_FILE},
-	    {"name", required_argument, NULL, 'n'},
-	    {"uploads", required_argument, NULL, 'u'},
-	    {"lease", required_argument, NULL, O_LEASE},
-	    {"poll", required_argument, NULL, O_POLL},
-	    {"max-secs", required_argument, NULL, O_MAX_SECS},
-	    {"max-n", required_argument, NULL, O_MAX_N},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
+	const struct opt table[] = {
+	    {"queue", 'q', OPT_STRING, &o->queue, 0, 0, 0, "URL",
+	        "the store: an SQLite file (PATH or sqlite:PATH) or "
+	        "redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]; required"},
+	    {"queue-password-file", 0, OPT_STRING, &o->password_file, 0, 0, 0,
+	        "FILE",
+	        "Redis's password, from FILE (see also "
+	        "FCGILAB_REDIS_PASSWORD, $CREDENTIALS_DIRECTORY)"},
+	    {"name", 'n', OPT_STRING, &o->name, 0, 0, 0, "NAME",
+	        "name in logs and leases; by default HOST:PID"},
+	    {"uploads", 'u', OPT_STRING, &o->uploads, 0, 0, 0, "DIR",
+	        "the mux's upload directory, for \"stats\" jobs"},
+	    {"lease", 0, OPT_MS, &o->lease_ms, 0, 0.3, 3600, "SECS",
+	        "lease per job, renewed every third"},
+	    {"poll", 0, OPT_INT, &o->poll_ms, sizeof(uint32_t), 1, 60000, "MS",
+	        "how often an idle worker looks"},
+	    {"max-secs", 0, OPT_FLOAT, &cfg->max_secs, 0, 0, 86400, "S",
+	        "largest secs a job may hold"},
+	    {"max-n", 0, OPT_INT, &cfg->max_n, sizeof(long long), 1,
+	        1099511627776.0, "N", "largest n a job may hold"},
+	    {"verbose", 'v', OPT_FLAG, &o->verbose, sizeof(int), 0, 0, NULL,
+	        "log every claim"},
 	};
-	long long v;
-	double x;
-	int c;
+	const struct opts_prog prog = {"fcgilab-worker",
+	    "--queue URL [OPTIONS]",
+	    "The background worker of fcgilab: takes one job at a time from "
+	    "the\njobs store and does the work (\"wait\": a blocking sleep, "
+	    "\"cpu\": counting\nprimes), with a lease it renews while it "
+	    "works.\n",
+	    "SIGTERM (or SIGINT, SIGQUIT, SIGHUP): finish the job in hand, "
+	    "then "
+	    "exit 0.\n",
+	    table, sizeof(table) / sizeof(table[0]), 0};
+	int at;
 
-	while (
-	    (c = getopt_long(argc, argv, "q:n:u:vhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'q':
-			o->queue = optarg;
-			break;
-		case O_PASSWORD_FILE:
-			o->password_file = optarg;
-			break;
-		case 'n':
-			o->name = optarg;
-			break;
-		case 'u':
-			o->uploads = optarg;
-			break;
-		case 'v':
-			o->verbose = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			puts("fcgilab-worker " PACKAGE_VERSION);
-			exit(0);
-		case O_LEASE:
-			if (num_parse_float(optarg, strlen(optarg), &x) !=
-			        NUM_OK ||
-			    !(x >= 0.3 && x <= 3600))
-				goto bad;
-			o->lease_ms = (uint32_t)(x * 1000);
-			break;
-		case O_POLL:
-		case O_MAX_N:
-			if (num_parse_int(optarg, strlen(optarg), &v) !=
-			        NUM_OK ||
-			    v < 1 || v > (c == O_POLL ? 60000 : 1LL << 40))
-				goto bad;
-			if (c == O_POLL)
-				o->poll_ms = (uint32_t)v;
-			else
-				cfg->max_n = v;
-			break;
-		case O_MAX_SECS:
-			if (num_parse_float(optarg, strlen(optarg),
-			        &cfg->max_secs) != NUM_OK ||
-			    !(cfg->max_secs >= 0 && cfg->max_secs <= 86400))
-				goto bad;
-			break;
-		default:
-			usage(stderr);
-			return -1;
-		}
+	switch (opts_parse(&prog, argc, argv, &at)) {
+	case OPTS_OK:
+		break;
+	case OPTS_EXIT:
+		return 1;
+	case OPTS_BAD:
+		return -1;
 	}
-	if (optind != argc || o->queue == NULL) {
-		fprintf(stderr, "fcgilab-worker: %s\n",
-		    optind != argc ? "unexpected argument"
-		                   : "--queue is needed");
-		usage(stderr);
+	if (o->queue == NULL) {
+		fprintf(stderr,
+		    "fcgilab-worker: --queue is needed (see "
+		    "fcgilab-worker --help)\n");
 		return -1;
 	}
 	return 0;
-bad:
-	fprintf(stderr, "fcgilab-worker: bad value: %s\n", optarg);
-	return -1;
 }
 
 /* --- signals: blocked everywhere, taken with sigtimedwait ----------------- */
@@ -485,10 +418,17 @@ main(int argc, char **argv)
 	int rc = 1;
 
 	app_config_init(&cfg);
-	if (parse_args(argc, argv, &o, &cfg) != 0)
+	switch (parse_args(argc, argv, &o, &cfg)) {
+	case 0:
+		break;
+	case 1: /* --help, --version */
+		return 0;
+	default:
 		return 2;
-	/* first: it masks the URL's password in our argv */
-	if (redis_auth_load(&rauth, o.password_file, o.queue, err,
+	}
+	/* first: it masks the URL's password in our argv (o.queue is argv's
+	 * own text) */
+	if (redis_auth_load(&rauth, o.password_file, (char *)o.queue, err,
 	        sizeof(err)) != REDIS_AUTH_OK) {
 		fprintf(stderr, "fcgilab-worker: %s\n", err);
 		return 2;

@@ -211,11 +211,11 @@ own_port() {
 
 @test "the page in Chromium: no script error, the gauge, a run's bars filling in, a screenshot" {
 	local shot=$abs_top_builddir/tests/lab-page.png
-	# as lint.bats without shellcheck: tools/setup (so tools/run-tests and
+	# as lint.bats without shellcheck: tools/dev/setup (so tools/run-tests and
 	# CI) installs both; a tree without them (make distcheck) skips
-	command -v chromium >/dev/null || skip "chromium not installed (Debian: chromium; tools/setup)"
+	command -v chromium >/dev/null || skip "chromium not installed (Debian: chromium; tools/dev/setup)"
 	[ -d "$abs_top_srcdir/tests/browser/node_modules/puppeteer-core" ] ||
-		skip "puppeteer-core not installed (tools/setup runs npm ci in tests/browser)"
+		skip "puppeteer-core not installed (tools/dev/setup runs npm ci in tests/browser)"
 	# load from a terminal, for the gauge to show
 	"$abs_top_builddir/tools/send_many" -q -n 20 --secs 20 --timeout 30 "$BASE/wait_async" >/dev/null 2>&1 &
 	OWN_PIDS=$!

@@ -15,7 +15,7 @@ setup() {
 # The bash scripts of the tree (by their first line), and the bats files.
 shell_files() {
 	local f
-	for f in tools/* .ci/run tests/fuzz/make-corpus; do
+	for f in tools/* tools/*/* .ci/run tests/fuzz/make-corpus; do
 		[[ -f $f ]] && head -n 1 "$f" | grep -q 'bash' && printf '%s\n' "$f"
 	done
 	ls tests/*.bats tests/helpers/*.bash
@@ -32,7 +32,7 @@ shell_files() {
 
 @test "C sources follow .clang-format" {
 	command -v clang-format >/dev/null || skip "clang-format not installed (Debian: clang-format)"
-	run clang-format --dry-run -Werror fcgi/*.[ch] tools/*.[ch] \
+	run clang-format --dry-run -Werror fcgi/*.[ch] tools/*/*.[ch] \
 		tests/unit/*.[ch] tests/helpers/*.[ch] tests/fuzz/*.c
 	assert_success
 }

@@ -1,6 +1,6 @@
 /*
  * fuzz_codec — libFuzzer target for fcgi_codec (build: --enable-fuzzing,
- * run: tools/fuzz codec).
+ * run: tools/dev/fuzz codec).
  *
  * Input: byte 0 holds K = data[0] % 8, the next K bytes are chunk sizes,
  * the rest is what a web server sent. The stream is decoded twice: in one

@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -24,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "num.h"
+#include "opts.h"
 #include "rng.h"
 #include "secs.h"
 #include "sm_report.h"
@@ -52,36 +53,6 @@ struct opts {
 	const char *post; /* --post BODY, or NULL for GETs */
 };
 
-static const char usage_text[] =
-    "usage: send_many [options] [URL]\n"
-    "Send COUNT concurrent GET requests to URL?secs=S and print each result\n"
-    "as it completes, then a summary (the lesson's send_many.py, in C).\n"
-    "\n"
-    "  URL               default " DEFAULT_URL "\n"
-    "  -n, --count N     requests to send (default 100)\n"
-    "  -c, --concurrency C  connections at once (default: all at once)\n"
-    "      --secs A..B   random secs per request, integers if A and B are,\n"
-    "                    else 2 decimals (default " DEFAULT_SECS ")\n"
-    "      --secs S      the same secs for every request\n"
-    "      --no-secs     send URL as is (static files, /)\n"
-    "      --seed N      seed of the secs sequence, as Python's "
-    "random.seed(N)\n"
-    "                    (default: random, printed)\n"
-    "      --timeout T   seconds per request from its intended start "
-    "(default 60)\n"
-    "      --keepalive   reuse connections when -c < -n (HTTP/1.1 "
-    "keep-alive)\n"
-    "      --post BODY   POST BODY as JSON instead of GET; \"{secs}\" in it "
-    "is\n"
-    "                    replaced by each request's secs\n"
-    "  -q, --quiet       print the summary only\n"
-    "      --json        print only a JSON summary on stdout\n"
-    "      --csv FILE    write one row per request to FILE\n"
-    "  -h, --help        this text;  -V, --version  the version\n"
-    "\n"
-    "Latency is measured from each request's intended start. Exit status:\n"
-    "0 when every request got a 2xx, 1 otherwise, 2 for usage errors.\n";
-
 __attribute__((format(printf, 1, 2), noreturn)) static void
 usage_error(const char *fmt, ...)
 {
@@ -95,143 +66,76 @@ usage_error(const char *fmt, ...)
 	exit(2);
 }
 
-/* A whole number in [min, max], or a usage error naming the option. */
-static uint64_t
-parse_uint(const char *opt, const char *s, uint64_t min, uint64_t max)
-{
-	uint64_t v = 0;
-	const char *p;
-
-	for (p = s; *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			break;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (p == s || *p != '\0' || v < min || v > max)
-		usage_error(
-		    "%s needs a whole number from %llu to %llu, not '%s'", opt,
-		    (unsigned long long)min, (unsigned long long)max, s);
-	return v;
-}
-
-static double
-parse_timeout(const char *s)
-{
-	double v;
-	int point;
-
-	if (secs_parse_value(s, strlen(s), &v, &point) != SECS_OK || v <= 0)
-		usage_error(
-		    "--timeout needs a number of seconds > 0 and <= 86400, "
-		    "not '%s'",
-		    s);
-	return v;
-}
-
-enum {
-	OPT_SECS = 256,
-	OPT_NO_SECS,
-	OPT_SEED,
-	OPT_TIMEOUT,
-	OPT_KEEPALIVE,
-	OPT_JSON,
-	OPT_CSV,
-	OPT_POST
-};
-
-static const struct option long_opts[] = {
-    {"count", required_argument, NULL, 'n'},
-    {"concurrency", required_argument, NULL, 'c'},
-    {"secs", required_argument, NULL, OPT_SECS},
-    {"no-secs", no_argument, NULL, OPT_NO_SECS},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"keepalive", no_argument, NULL, OPT_KEEPALIVE},
-    {"quiet", no_argument, NULL, 'q'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"csv", required_argument, NULL, OPT_CSV},
-    {"post", required_argument, NULL, OPT_POST},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
-};
-
-static void
-one_opt(struct opts *o, int ch, const char *arg)
-{
-	switch (ch) {
-	case 'n':
-		o->count = parse_uint("-n", arg, 1, COUNT_MAX);
-		break;
-	case 'c':
-		o->concurrency = parse_uint("-c", arg, 1, CONC_MAX);
-		break;
-	case OPT_SECS:
-		o->secs_text = arg;
-		break;
-	case OPT_NO_SECS:
-		o->no_secs = true;
-		break;
-	case OPT_SEED:
-		o->seed = parse_uint("--seed", arg, 0, INT64_MAX);
-		o->seed_given = true;
-		break;
-	case OPT_TIMEOUT:
-		o->timeout = parse_timeout(arg);
-		break;
-	case OPT_KEEPALIVE:
-		o->keepalive = true;
-		break;
-	case 'q':
-		o->quiet = true;
-		break;
-	case OPT_JSON:
-		o->json = true;
-		break;
-	case OPT_CSV:
-		o->csv = arg;
-		break;
-	case OPT_POST:
-		if (strlen(arg) > POST_MAX)
-			usage_error(
-			    "--post: the body is over %d bytes", POST_MAX);
-		o->post = arg;
-		break;
-	case 'h':
-		fputs(usage_text, stdout);
-		exit(0);
-	case 'V':
-		printf("send_many (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-		exit(0);
-	default:
-		usage_error("unknown option");
-	}
-}
-
+/* The options, their limits and their help: one line each (opts.h). */
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
-	int ch;
+	const char *seed = NULL;
+	const struct opt table[] = {
+	    {"count", 'n', OPT_INT, &o->count, sizeof(size_t), 1, COUNT_MAX,
+	        "N", "requests to send"},
+	    {"concurrency", 'c', OPT_INT, &o->concurrency, sizeof(size_t), 1,
+	        CONC_MAX, "C", "connections at once; by default all at once"},
+	    {"secs", 0, OPT_STRING, &o->secs_text, 0, 0, 0, "A..B|S",
+	        "random secs per request (integers if A and B are, else 2 "
+	        "decimals), or the same S for every one; by "
+	        "default " DEFAULT_SECS},
+	    {"no-secs", 0, OPT_FLAG, &o->no_secs, sizeof(bool), 0, 0, NULL,
+	        "send URL as is (static files, /)"},
+	    {"seed", 0, OPT_STRING, &seed, 0, 0, 0, "N",
+	        "seed of the secs, as Python's random.seed(N); by default "
+	        "random, printed"},
+	    {"timeout", 0, OPT_FLOAT, &o->timeout, 0, 0.001, 86400, "T",
+	        "seconds per request from its intended start"},
+	    {"keepalive", 0, OPT_FLAG, &o->keepalive, sizeof(bool), 0, 0, NULL,
+	        "reuse connections when -c < -n (HTTP/1.1 keep-alive)"},
+	    {"post", 0, OPT_STRING, &o->post, 0, 0, 0, "BODY",
+	        "POST BODY as JSON instead of GET; \"{secs}\" in it is "
+	        "replaced by each request's secs"},
+	    {"quiet", 'q', OPT_FLAG, &o->quiet, sizeof(bool), 0, 0, NULL,
+	        "print the summary only"},
+	    {"json", 0, OPT_FLAG, &o->json, sizeof(bool), 0, 0, NULL,
+	        "print only a JSON summary on stdout"},
+	    {"csv", 0, OPT_STRING, &o->csv, 0, 0, 0, "FILE",
+	        "write one row per request to FILE"},
+	};
+	const struct opts_prog prog = {"send_many", "[OPTIONS] [URL]",
+	    "Send COUNT concurrent GET requests to URL?secs=S and print each "
+	    "result\nas it completes, then a summary (the lesson's "
+	    "send_many.py, in C).\nURL: by default " DEFAULT_URL ".\n",
+	    "Latency is measured from each request's intended start. Exit "
+	    "status:\n0 when every request got a 2xx, 1 otherwise, 2 for usage "
+	    "errors.\n",
+	    table, sizeof(table) / sizeof(table[0]), 1};
+	long long v;
+	int at;
 
 	memset(o, 0, sizeof(*o));
 	o->url = DEFAULT_URL;
 	o->count = 100;
 	o->timeout = 60;
-	opterr = 0;
-	while (
-	    (ch = getopt_long(argc, argv, ":n:c:qhV", long_opts, NULL)) != -1) {
-		if (ch == '?')
-			usage_error("unknown option '%s'", argv[optind - 1]);
-		if (ch == ':')
-			usage_error(
-			    "option '%s' needs a value", argv[optind - 1]);
-		one_opt(o, ch, optarg);
+	switch (opts_parse(&prog, argc, argv, &at)) {
+	case OPTS_OK:
+		break;
+	case OPTS_EXIT:
+		exit(0);
+	case OPTS_BAD:
+		exit(2);
 	}
-	if (argc - optind > 1)
-		usage_error("one URL at most, got '%s' and '%s'", argv[optind],
-		    argv[optind + 1]);
-	if (argc - optind == 1)
-		o->url = argv[optind];
+	if (at < argc)
+		o->url = argv[at];
+	if (seed != NULL) {
+		if (num_parse_int(seed, strlen(seed), &v) != NUM_OK || v < 0 ||
+		    v >= INT64_MAX)
+			usage_error(
+			    "--seed needs a whole number from 0 to %lld, "
+			    "not '%s'",
+			    (long long)INT64_MAX - 1, seed);
+		o->seed = (uint64_t)v;
+		o->seed_given = true;
+	}
+	if (o->post != NULL && strlen(o->post) > POST_MAX)
+		usage_error("--post: the body is over %d bytes", POST_MAX);
 	if (o->no_secs && o->secs_text != NULL)
 		usage_error("--secs and --no-secs exclude each other");
 }

@@ -1,4 +1,4 @@
-/* stats — exact latency statistics and schedule bounds; see stats.h. */
+/* latency — exact latency statistics and schedule bounds; see latency.h. */
 #include "config.h"
 
 #include <math.h>
@@ -6,63 +6,63 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats.h"
+#include "latency.h"
 
 void
-stats_init(struct stats *s, size_t limit)
+latency_init(struct latency *s, size_t limit)
 {
 	memset(s, 0, sizeof(*s));
 	s->limit = limit != 0 ? limit : SIZE_MAX / sizeof(double);
 }
 
 void
-stats_free(struct stats *s)
+latency_free(struct latency *s)
 {
 	free(s->v);
-	stats_init(s, s->limit);
+	latency_init(s, s->limit);
 }
 
 void
-stats_reset(struct stats *s)
+latency_reset(struct latency *s)
 {
 	s->n = 0;
 	s->sorted = 0;
 	s->min = s->max = s->mean = s->m2 = 0;
 }
 
-enum stats_result
-stats_reserve(struct stats *s, size_t n)
+enum latency_result
+latency_reserve(struct latency *s, size_t n)
 {
 	double *nv;
 
 	if (n > s->limit)
 		n = s->limit;
 	if (n <= s->cap)
-		return STATS_OK;
+		return LATENCY_OK;
 	nv = realloc(s->v, n * sizeof(*nv));
 	if (nv == NULL)
-		return STATS_ENOMEM;
+		return LATENCY_ENOMEM;
 	s->v = nv;
 	s->cap = n;
-	return STATS_OK;
+	return LATENCY_OK;
 }
 
-enum stats_result
-stats_record(struct stats *s, double v)
+enum latency_result
+latency_record(struct latency *s, double v)
 {
 	double delta;
 	size_t want;
 
 	if (isnan(v))
-		return STATS_EINVAL;
+		return LATENCY_EINVAL;
 	if (s->n >= s->limit)
-		return STATS_EFULL;
+		return LATENCY_EFULL;
 	if (s->n == s->cap) {
 		want = s->cap < 1024 ? 1024 : s->cap * 2;
 		if (want > s->limit || want < s->cap)
 			want = s->limit;
-		if (stats_reserve(s, want) != STATS_OK)
-			return STATS_ENOMEM;
+		if (latency_reserve(s, want) != LATENCY_OK)
+			return LATENCY_ENOMEM;
 	}
 	if (s->n == 0 || v < s->min)
 		s->min = v;
@@ -73,35 +73,35 @@ stats_record(struct stats *s, double v)
 	delta = v - s->mean;
 	s->mean += delta / (double)s->n;
 	s->m2 += delta * (v - s->mean);
-	return STATS_OK;
+	return LATENCY_OK;
 }
 
 size_t
-stats_count(const struct stats *s)
+latency_count(const struct latency *s)
 {
 	return s->n;
 }
 
 double
-stats_min(const struct stats *s)
+latency_min(const struct latency *s)
 {
 	return s->min;
 }
 
 double
-stats_max(const struct stats *s)
+latency_max(const struct latency *s)
 {
 	return s->max;
 }
 
 double
-stats_mean(const struct stats *s)
+latency_mean(const struct latency *s)
 {
 	return s->mean;
 }
 
 double
-stats_stdev(const struct stats *s)
+latency_stdev(const struct latency *s)
 {
 	return s->n < 2 ? 0.0 : sqrt(s->m2 / (double)(s->n - 1));
 }
@@ -115,7 +115,7 @@ cmp_double(const void *a, const void *b)
 }
 
 double
-stats_percentile(struct stats *s, double p)
+latency_percentile(struct latency *s, double p)
 {
 	double rank;
 	size_t k;
@@ -140,7 +140,7 @@ stats_percentile(struct stats *s, double p)
 }
 
 double
-stats_ideal_total(const double *secs, size_t n, unsigned pool)
+latency_ideal_total(const double *secs, size_t n, unsigned pool)
 {
 	double sum = 0, max = 0, spread;
 	size_t i;
@@ -175,7 +175,7 @@ sift_down(double *h, size_t n)
 }
 
 double
-stats_fcfs_total(const double *secs, size_t n, unsigned pool)
+latency_fcfs_total(const double *secs, size_t n, unsigned pool)
 {
 	double *heap, end, makespan = 0;
 	size_t p, i;
@@ -183,7 +183,7 @@ stats_fcfs_total(const double *secs, size_t n, unsigned pool)
 	if (n == 0)
 		return 0.0;
 	if (pool == 0 || pool >= n)
-		return stats_ideal_total(secs, n, 0);
+		return latency_ideal_total(secs, n, 0);
 	p = pool;
 	heap = calloc(p, sizeof(*heap)); /* every worker free at 0 */
 	if (heap == NULL)

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "latency.h"
 #include "report.h"
-#include "stats.h"
 
 #define MAX_ROWS 10000000u
 /* A request that reached its worker within this long did not queue:
@@ -155,11 +155,11 @@ report_queue_series(const struct report_run *r, size_t *np)
 static void
 summarize(struct report_run *run)
 {
-	struct stats lat;
+	struct latency lat;
 	double *secs, *series;
 	size_t i, np;
 
-	stats_init(&lat, 0);
+	latency_init(&lat, 0);
 	secs = malloc((run->n ? run->n : 1) * sizeof(*secs));
 	for (i = 0; i < run->n; i++) {
 		const struct report_row *r = &run->rows[i];
@@ -179,7 +179,7 @@ summarize(struct report_run *run)
 			    fmin(run->status_first[r->status], r->latency);
 			run->status_last[r->status] =
 			    fmax(run->status_last[r->status], r->latency);
-			stats_record(&lat, r->latency);
+			latency_record(&lat, r->latency);
 		}
 		if (r->end > run->wall)
 			run->wall = r->end;
@@ -191,16 +191,16 @@ summarize(struct report_run *run)
 			    r->secs;
 	}
 	run->mean_secs = run->n ? run->sum_secs / (double)run->n : 0;
-	run->ideal = secs ? stats_ideal_total(secs, run->n, run->pool) : NAN;
-	run->fcfs = secs ? stats_fcfs_total(secs, run->n, run->pool) : NAN;
+	run->ideal = secs ? latency_ideal_total(secs, run->n, run->pool) : NAN;
+	run->fcfs = secs ? latency_fcfs_total(secs, run->n, run->pool) : NAN;
 	run->rate = run->wall > 0 ? (double)run->n / run->wall : 0;
 	run->capacity = run->pool > 0 && run->mean_secs > 0
 	    ? run->pool / run->mean_secs
 	    : 0;
-	run->p50 = stats_percentile(&lat, 50);
-	run->p95 = stats_percentile(&lat, 95);
-	run->max_latency = stats_max(&lat);
-	stats_free(&lat);
+	run->p50 = latency_percentile(&lat, 50);
+	run->p95 = latency_percentile(&lat, 95);
+	run->max_latency = latency_max(&lat);
+	latency_free(&lat);
 	free(secs);
 	assign_lanes(run);
 	run->peak_queue = 0;

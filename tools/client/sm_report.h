@@ -30,8 +30,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "latency.h"
 #include "sm_run.h"
-#include "stats.h"
 
 #define SMR_STATUS_MAX 600
 
@@ -62,7 +62,7 @@ struct sm_report {
 	size_t done, ok;
 	size_t kinds[SM_KIND__MAX];
 	size_t statuses[SMR_STATUS_MAX];
-	struct stats latency;
+	struct latency latency;
 	double wall;
 };
 

@@ -18,14 +18,15 @@ smr_init(struct sm_report *r, const struct smr_info *info)
 	memset(r, 0, sizeof(*r));
 	r->info = info;
 	r->out = stdout;
-	stats_init(&r->latency, 0);
-	stats_reserve(&r->latency, info->count); /* failing here is harmless */
+	latency_init(&r->latency, 0);
+	latency_reserve(
+	    &r->latency, info->count); /* failing here is harmless */
 }
 
 void
 smr_free(struct sm_report *r)
 {
-	stats_free(&r->latency);
+	latency_free(&r->latency);
 }
 
 /* The secs text of request index (1-based) into buf, "" when none. */
@@ -115,7 +116,7 @@ smr_on_result(void *arg, const struct sm_result *res)
 		r->ok++;
 	if (res->status > 0 && res->status < SMR_STATUS_MAX) {
 		r->statuses[res->status]++;
-		stats_record(&r->latency, res->end - res->start);
+		latency_record(&r->latency, res->end - res->start);
 	}
 	if (r->lines)
 		print_line(r, res);
@@ -189,20 +190,21 @@ dur(double s, char buf[32])
 static void
 summary_latency(struct sm_report *r)
 {
-	struct stats *st = &r->latency;
+	struct latency *st = &r->latency;
 	char a[32], b[32], c[32], d[32], e[32], f[32], g[32];
 
-	if (stats_count(st) == 0) {
+	if (latency_count(st) == 0) {
 		fputs("latency: no responses\n", r->out);
 		return;
 	}
 	fprintf(r->out,
 	    "latency (%zu responses, from intended start): min %s, p50 %s, "
 	    "p95 %s, p99 %s, max %s; mean %s, stdev %s\n",
-	    stats_count(st), dur(stats_min(st), a),
-	    dur(stats_percentile(st, 50), b), dur(stats_percentile(st, 95), c),
-	    dur(stats_percentile(st, 99), d), dur(stats_max(st), e),
-	    dur(stats_mean(st), f), dur(stats_stdev(st), g));
+	    latency_count(st), dur(latency_min(st), a),
+	    dur(latency_percentile(st, 50), b),
+	    dur(latency_percentile(st, 95), c),
+	    dur(latency_percentile(st, 99), d), dur(latency_max(st), e),
+	    dur(latency_mean(st), f), dur(latency_stdev(st), g));
 }
 
 static void
@@ -263,14 +265,15 @@ smr_summary_text(struct sm_report *r)
 static json_t *
 json_latency(struct sm_report *r)
 {
-	struct stats *st = &r->latency;
+	struct latency *st = &r->latency;
 
 	return json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
-	    "count", (json_int_t)stats_count(st), "min", stats_min(st), "mean",
-	    stats_mean(st), "stdev", stats_stdev(st), "p50",
-	    stats_percentile(st, 50), "p90", stats_percentile(st, 90), "p95",
-	    stats_percentile(st, 95), "p99", stats_percentile(st, 99), "p999",
-	    stats_percentile(st, 99.9), "max", stats_max(st));
+	    "count", (json_int_t)latency_count(st), "min", latency_min(st),
+	    "mean", latency_mean(st), "stdev", latency_stdev(st), "p50",
+	    latency_percentile(st, 50), "p90", latency_percentile(st, 90),
+	    "p95", latency_percentile(st, 95), "p99",
+	    latency_percentile(st, 99), "p999", latency_percentile(st, 99.9),
+	    "max", latency_max(st));
 }
 
 static json_t *
