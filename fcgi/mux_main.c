@@ -69,7 +69,7 @@ struct opts {
 #define SECS 4000000.0       /* the most seconds kept as milliseconds */
 
 /* The options, their limits and their help: one line each (opts.h). */
-static int
+static enum opts_result
 parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 {
 	const struct opt table[] = {
@@ -149,15 +149,7 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 	    NULL, table, sizeof(table) / sizeof(table[0]), 0};
 	int at;
 
-	switch (opts_parse(&prog, argc, argv, &at)) {
-	case OPTS_OK:
-		return 0;
-	case OPTS_EXIT:
-		return 1;
-	case OPTS_BAD:
-		break;
-	}
-	return -1;
+	return opts_parse(&prog, argc, argv, &at);
 }
 
 /* A bearer token as RFC 6750 has it (b64token), long enough to guess in
@@ -184,6 +176,7 @@ on_signal(struct ev_loop *loop, int signo, void *data)
 int
 main(int argc, char **argv)
 {
+	enum opts_result res;
 	static const int sigs[] = {SIGTERM, SIGINT};
 	struct opts o = {.backlog = 4096,
 	    .mode = 0660,
@@ -212,14 +205,8 @@ main(int argc, char **argv)
 
 	nofile = ev_raise_nofile();
 	mux_config_init(&cfg, nofile > 0 ? (unsigned)nofile : 1024);
-	switch (parse_args(argc, argv, &cfg, &o)) {
-	case 0:
-		break;
-	case 1: /* --help, --version */
-		return 0;
-	default:
-		return 2;
-	}
+	if ((res = parse_args(argc, argv, &cfg, &o)) != OPTS_OK)
+		return res == OPTS_EXIT ? 0 : 2;
 	/* first: it masks the URL's password in our argv */
 	/* o.queue is argv's own text: masking it there is the point */
 	if (redis_auth_load(&rauth, o.password_file, (char *)o.queue, err,

@@ -5,6 +5,7 @@
 #include <sys/random.h>
 #include <sys/types.h>
 
+#include "qs.h"
 #include "randid.h"
 
 void
@@ -31,20 +32,14 @@ randid_new(char out[RANDID_LEN + 1])
 	return true;
 }
 
-static int
-hexval(char c)
-{
-	return c >= 'a' ? c - 'a' + 10 : c - '0';
-}
-
 void
 randid_raw(const char *id, uint8_t raw[16])
 {
 	int i;
 
 	for (i = 0; i < 16; i++)
-		raw[i] =
-		    (uint8_t)(hexval(id[2 * i]) << 4 | hexval(id[2 * i + 1]));
+		raw[i] = (uint8_t)(qs_hexval(id[2 * i]) << 4 |
+		    qs_hexval(id[2 * i + 1]));
 }
 
 bool

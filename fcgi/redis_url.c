@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "qs.h"
 #include "redis_url.h"
 
 #define SCHEME     "redis://"
@@ -35,18 +36,6 @@ redis_url_is_redis(const char *url)
 	        strncmp(url, SCHEME_TLS, strlen(SCHEME_TLS)) == 0);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) into out (cap bytes with the NUL). what names
  * the part in messages. */
 static enum redis_url_result
@@ -65,8 +54,8 @@ decode(const char *s, size_t n, char *out, size_t cap, const char *what,
 				    "bad percent-encoding in the %s (%%XX, "
 				    "two hex digits)",
 				    what);
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = qs_hexval(s[i + 1]);
+			lo = qs_hexval(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return bad(err, errlen,
 				    "bad percent-encoding in the %s (%%XX, "

@@ -130,9 +130,8 @@ oom:
 	    sizeof(APIJSON_INTERNAL_BODY) - 1);
 }
 
-/* The options, their limits and their help: one line each (opts.h). 0,
- * 1 for --help/--version, -1 for a usage error. */
-static int
+/* The options, their limits and their help: one line each (opts.h). */
+static enum opts_result
 parse_args(int argc, char **argv, struct app_config *cfg, const char **listen,
     int *backlog, const char **allow)
 {
@@ -156,20 +155,13 @@ parse_args(int argc, char **argv, struct app_config *cfg, const char **listen,
 	    NULL, table, sizeof(table) / sizeof(table[0]), 0};
 	int at;
 
-	switch (opts_parse(&prog, argc, argv, &at)) {
-	case OPTS_OK:
-		return 0;
-	case OPTS_EXIT:
-		return 1;
-	case OPTS_BAD:
-		break;
-	}
-	return -1;
+	return opts_parse(&prog, argc, argv, &at);
 }
 
 int
 main(int argc, char **argv)
 {
+	enum opts_result res;
 	struct app_config cfg;
 	struct sigaction sa;
 	FCGX_Request rq;
@@ -180,14 +172,9 @@ main(int argc, char **argv)
 	int backlog = 1024, sock;
 
 	app_config_init(&cfg);
-	switch (parse_args(argc, argv, &cfg, &listen, &backlog, &allow)) {
-	case 0:
-		break;
-	case 1: /* --help, --version */
-		return 0;
-	default:
-		return 2;
-	}
+	if ((res = parse_args(argc, argv, &cfg, &listen, &backlog, &allow)) !=
+	    OPTS_OK)
+		return res == OPTS_EXIT ? 0 : 2;
 	/* libfcgi reads FCGI_WEB_SERVER_ADDRS in FCGX_Init: --allow is it. */
 	if (allow != NULL && setenv("FCGI_WEB_SERVER_ADDRS", allow, 1) != 0)
 		return 1;

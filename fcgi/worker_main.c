@@ -93,9 +93,8 @@ logf_(const char *fmt, ...)
 	(void)!write(STDERR_FILENO, line, (size_t)n);
 }
 
-/* The options, their limits and their help: one line each (opts.h). 0,
- * 1 for --help/--version, -1 for a usage error. */
-static int
+/* The options, their limits and their help: one line each (opts.h). */
+static enum opts_result
 parse_args(int argc, char **argv, struct opts *o, struct app_config *cfg)
 {
 	const struct opt table[] = {
@@ -131,23 +130,17 @@ parse_args(int argc, char **argv, struct opts *o, struct app_config *cfg)
 	    "then "
 	    "exit 0.\n",
 	    table, sizeof(table) / sizeof(table[0]), 0};
+	enum opts_result res;
 	int at;
 
-	switch (opts_parse(&prog, argc, argv, &at)) {
-	case OPTS_OK:
-		break;
-	case OPTS_EXIT:
-		return 1;
-	case OPTS_BAD:
-		return -1;
-	}
-	if (o->queue == NULL) {
+	if ((res = opts_parse(&prog, argc, argv, &at)) == OPTS_OK &&
+	    o->queue == NULL) {
 		fprintf(stderr,
 		    "fcgilab-worker: --queue is needed (see "
 		    "fcgilab-worker --help)\n");
-		return -1;
+		res = OPTS_BAD;
 	}
-	return 0;
+	return res;
 }
 
 /* --- signals: blocked everywhere, taken with sigtimedwait ----------------- */
@@ -406,6 +399,7 @@ work(struct jobstore *st, struct heartbeat *hb, const struct jobs_tasks *ts,
 int
 main(int argc, char **argv)
 {
+	enum opts_result res;
 	struct opts o = {NULL, NULL, NULL, NULL, 10000, 100, 0};
 	char err[JOBSTORE_ERR_MAX];
 	enum redis_auth_source src;
@@ -418,14 +412,8 @@ main(int argc, char **argv)
 	int rc = 1;
 
 	app_config_init(&cfg);
-	switch (parse_args(argc, argv, &o, &cfg)) {
-	case 0:
-		break;
-	case 1: /* --help, --version */
-		return 0;
-	default:
-		return 2;
-	}
+	if ((res = parse_args(argc, argv, &o, &cfg)) != OPTS_OK)
+		return res == OPTS_EXIT ? 0 : 2;
 	/* first: it masks the URL's password in our argv (o.queue is argv's
 	 * own text) */
 	if (redis_auth_load(&rauth, o.password_file, (char *)o.queue, err,
