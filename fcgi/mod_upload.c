@@ -175,8 +175,9 @@ enqueued(void *arg, enum jobstore_result res, const char *id)
 	mux_req_enter(r); /* ur lives until mux_req_leave */
 	if (res != JOBSTORE_OK) {
 		ur->state = UP_OVER;
-		mux_req_respond_detail(
-		    r, 503, "Retry-After: 1\r\n", "Service Unavailable");
+		mux_req_respond_detail(r, 503, "Retry-After: 1\r\n",
+		    res == JOBSTORE_FULL ? MOD_JOBS_FULL_DETAIL
+		                         : "Service Unavailable");
 	} else {
 		snprintf(
 		    headers, sizeof(headers), "Location: /jobs/%s\r\n", id);

@@ -17,7 +17,8 @@
  *  - SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to
  *    --grace seconds), exit 0.
  *  - --queue URL: serve the jobs API (mod_jobs.h) on that store; without
- *    it /jobs is not served (404). Redis's password comes from
+ *    it /jobs is not served (404). --max-queued and --job-ttl bound it. Redis's
+ * password comes from
  *    --queue-password-file, a systemd credential, the environment or the
  *    URL (redis_auth.h: the URL's is masked in our argv at once), and is
  *    erased here once the store has its copy; a password the server
@@ -62,6 +63,7 @@ struct opts {
 	const char *uploads;
 	uint64_t max_upload;
 	const char *password_file;
+	struct mod_jobs_config jobs;
 };
 
 static void
@@ -116,6 +118,11 @@ usage(FILE *f)
 	    "(see also\n"
 	    "                           FCGILAB_REDIS_PASSWORD, "
 	    "$CREDENTIALS_DIRECTORY)\n"
+	    "      --max-queued N       jobs that may wait in the store; "
+	    "then POST\n"
+	    "                           /jobs is 503 (%d)\n"
+	    "      --job-ttl SECS       keep finished jobs this long; 0: for "
+	    "ever (%d)\n"
 	    "  -u, --uploads DIR        store POST /upload bodies in DIR\n"
 	    "      --max-upload BYTES   largest uploaded file (%llu)\n"
 	    "  -v, --verbose            log every connection's end\n"
@@ -126,6 +133,7 @@ usage(FILE *f)
 	    MUX_DEFAULT_MAX_STDIN, MUX_DEFAULT_MAX_OUTQ,
 	    MUX_DEFAULT_IDLE_TIMEOUT_MS / 1000,
 	    MUX_DEFAULT_STALL_TIMEOUT_MS / 1000, MUX_DEFAULT_GRACE_MS / 1000,
+	    MOD_JOBS_DEFAULT_MAX_QUEUED, MOD_JOBS_DEFAULT_TTL_S,
 	    (unsigned long long)MOD_UPLOAD_DEFAULT_MAX_BYTES);
 }
 
@@ -160,7 +168,9 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 		O_MAX_UPLOAD,
 		O_BLOCKING,
 		O_TOKEN,
-		O_PASSWORD_FILE
+		O_PASSWORD_FILE,
+		O_MAX_QUEUED,
+		O_JOB_TTL
 	};
 	static const struct option opts[] = {
 	    {"listen", required_argument, NULL, 'l'},
@@ -184,6 +194,8 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 	    {"cpu-queue", required_argument, NULL, O_QUEUE},
 	    {"queue", required_argument, NULL, 'q'},
 	    {"queue-password-file", required_argument, NULL, O_PASSWORD_FILE},
+	    {"max-queued", required_argument, NULL, O_MAX_QUEUED},
+	    {"job-ttl", required_argument, NULL, O_JOB_TTL},
 	    {"uploads", required_argument, NULL, 'u'},
 	    {"max-upload", required_argument, NULL, O_MAX_UPLOAD},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -268,6 +280,9 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 		case O_GRACE: /* seconds, as milliseconds in an unsigned */
 			v = int_arg(optarg, 1, 4000000);
 			break;
+		case O_JOB_TTL:
+			v = int_arg(optarg, 0, MOD_JOBS_MAX_TTL_S);
+			break;
 		default:
 			v = int_arg(optarg, 1, big);
 			break;
@@ -316,6 +331,12 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 			break;
 		case O_MAX_UPLOAD:
 			o->max_upload = (uint64_t)v;
+			break;
+		case O_MAX_QUEUED:
+			o->jobs.max_queued = (uint64_t)v;
+			break;
+		case O_JOB_TTL:
+			o->jobs.ttl_s = (uint64_t)v;
 			break;
 		default:
 			break;
@@ -378,6 +399,7 @@ main(int argc, char **argv)
 
 	nofile = ev_raise_nofile();
 	mux_config_init(&cfg, nofile > 0 ? (unsigned)nofile : 1024);
+	mod_jobs_config_init(&o.jobs);
 	if (parse_args(argc, argv, &cfg, &o) != 0)
 		return 2;
 	/* first: it masks the URL's password in our argv */
@@ -438,7 +460,7 @@ main(int argc, char **argv)
 		stats_task_add(
 		    &tasks, NULL); /* validated here, run by workers */
 		jobs = mod_jobs_new(m, &tasks, o.queue,
-		    redis_auth_password(&rauth), err, sizeof(err));
+		    redis_auth_password(&rauth), &o.jobs, err, sizeof(err));
 		redis_auth_wipe(&rauth); /* the store has its own copy */
 		if (jobs == NULL) {
 			fprintf(stderr, "fcgilab-mux: jobs: %s\n", err);
