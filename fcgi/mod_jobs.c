@@ -517,6 +517,13 @@ jobs_metrics(void *ctx, size_t *lenp)
 	    metrics_add_series(&t, &len, "fcgilab_jobs_store_batch_max",
 	        "gauge", "Most jobs committed in one transaction.",
 	        c.max_batch) &&
+	    metrics_add(&t, &len,
+	        "# HELP %s How long the store took for the last read of "
+	        "these figures.\n# TYPE %s gauge\n%s %.6f\n",
+	        "fcgilab_jobs_store_counts_seconds",
+	        "fcgilab_jobs_store_counts_seconds",
+	        "fcgilab_jobs_store_counts_seconds",
+	        (double)c.counts_us / 1e6) &&
 	    metrics_add_series(&t, &len, "fcgilab_jobs_store_errors_total",
 	        "counter", "Store operations that failed.", c.errors) &&
 	    metrics_add_series(&t, &len, "fcgilab_jobs_store_refused_total",

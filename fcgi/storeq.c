@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "storeq.h"
@@ -31,7 +32,17 @@ struct storeq {
 	struct storeq_counters counters;
 	/* the thread's scratch for one batch of enqueues */
 	struct jobs_new *batch;
+	uint64_t counts_us; /* the thread's: the last COUNTS, timed */
 };
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static void
 list_append(struct op_list *l, struct storeq_op *op)
@@ -125,9 +136,13 @@ run_one(struct storeq *q, struct storeq_op *op)
 	case STOREQ_LIST:
 		op->res = s->ops->list(s, &op->q, &op->page);
 		break;
-	case STOREQ_COUNTS:
+	case STOREQ_COUNTS: {
+		uint64_t t0 = mono_us();
+
 		op->res = s->ops->counts(s, &op->counts);
+		q->counts_us = mono_us() - t0;
 		break;
+	}
 	case STOREQ_EXPIRE:
 		op->res = s->ops->expire(s, op->ttl_us, op->max, &op->expired);
 		break;
@@ -184,6 +199,7 @@ finish_batch(
 
 	pthread_mutex_lock(&q->mu);
 	q->counters.commits += commits;
+	q->counters.counts_us = q->counts_us;
 	if (biggest > q->counters.max_batch)
 		q->counters.max_batch = biggest;
 	was_empty = q->finished.head == NULL;

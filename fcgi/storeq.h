@@ -100,6 +100,7 @@ struct storeq_counters {
 	uint64_t commits;   /* enqueue transactions */
 	uint64_t max_batch; /* most jobs in one commit */
 	uint64_t errors;    /* operations that failed with EIO */
+	uint64_t counts_us; /* how long the last COUNTS took in the store */
 };
 
 /* Start the thread, which owns store from now on (also on failure). */
