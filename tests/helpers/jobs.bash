@@ -188,7 +188,7 @@ jobs_fill_finished() {
 			printf "HINCRBY %sstats total_done %d\r\n", P, n
 		}' | redis-cli -p "$REDIS_PORT" --pipe >/dev/null
 	else
-		"${SQLITE3_SHELL:-sqlite3}" "$STATE/jobs.db" <<SQL
+		"${SQLITE3_SHELL:-sqlite3}" "$STATE/jobs.db" >/dev/null <<SQL
 PRAGMA busy_timeout = 10000;
 BEGIN IMMEDIATE;
 WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < $n)
