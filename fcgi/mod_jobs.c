@@ -36,7 +36,7 @@ struct mod_jobs {
 	bool have_counts;
 	struct tmr_node expire_timer;
 	struct storeq_op *expire_op; /* in the store thread, or NULL */
-	uint64_t accepted, refused_full, refused_queued, store_errors;
+	uint64_t accepted, refused_full, store_errors;
 };
 
 /* One request of the module's routes. */
@@ -72,8 +72,7 @@ answer_enqueued(struct mod_jobs *api, struct mux_req *r, struct storeq_op *op)
 {
 	char headers[64], *body;
 
-	if (op->res == JOBSTORE_FULL) {
-		api->refused_queued++;
+	if (op->res == JOBSTORE_FULL) { /* counted by storeq: c.full */
 		mux_req_respond_detail(
 		    r, 503, RETRY_AFTER, MOD_JOBS_FULL_DETAIL);
 		return;
