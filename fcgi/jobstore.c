@@ -35,6 +35,8 @@ jobstore_result_name(enum jobstore_result r)
 		return "invalid store URL";
 	case JOBSTORE_EAUTH:
 		return "authentication failed";
+	case JOBSTORE_FULL:
+		return "too many queued jobs";
 	}
 	return "?";
 }

@@ -14,6 +14,19 @@
  *    are committed (SQLite: the transaction is on disk, synchronous=FULL;
  *    Redis: the server applied the script; its persistence is Redis's).
  *    The batch is one transaction: all jobs or none.
+ *  - A bounded queue: enqueue stores jobs only while fewer than
+ *    max_queued jobs are queued (0: no bound), counted in the same
+ *    transaction, so the bound is exact even for several muxes on one
+ *    store: the first *stored jobs of the batch are stored, the others
+ *    are not (and JOBSTORE_OK is returned all the same).
+ *  - Retention: expire deletes up to max jobs that finished (done,
+ *    failed, cancelled) more than ttl_us ago, oldest first, in one short
+ *    transaction (script); the caller repeats it while it deletes a full
+ *    batch. Queued and running jobs are never deleted. A deleted job is
+ *    NOTFOUND, like one that never was.
+ *  - Counts without scans: the counts of jobs in each status, the totals
+ *    and the counters are kept by the store as jobs change (in the same
+ *    transaction), so counts reads a few numbers whatever the store holds.
  *  - Leases (at-least-once): claim takes the oldest queued job, marks it
  *    running with attempts + 1 and a lease of lease_ms owned by a token
  *    (owner ":" attempt). Before it looks for work, claim puts back jobs
@@ -51,6 +64,7 @@ enum jobstore_result {
 	JOBSTORE_ENOMEM,
 	JOBSTORE_EINVAL, /* open: a URL that names no store */
 	JOBSTORE_EAUTH,  /* open: the server refused our credentials */
+	JOBSTORE_FULL,   /* (storeq) not stored: max_queued jobs are queued */
 };
 
 const char *jobstore_result_name(enum jobstore_result r);
@@ -61,6 +75,10 @@ extern const uint32_t jobstore_bucket_ms[JOBSTORE_NBUCKETS];
 
 struct jobstore_counts {
 	uint64_t count[JOBS_STATUS__MAX]; /* jobs in each status now */
+	/* jobs that ever reached done, failed, cancelled (never decreases:
+	 * expiry takes jobs out of count[], not out of total[]) */
+	uint64_t total[JOBS_STATUS__MAX];
+	uint64_t expired; /* finished jobs deleted after their TTL */
 	uint64_t retried; /* jobs put back after their worker was lost */
 	uint64_t started; /* first starts (the latency's count) */
 	uint64_t latency_sum_us;
@@ -78,8 +96,9 @@ struct jobstore;
 struct jobstore_ops {
 	const char *name;
 	void (*close)(struct jobstore *s);
-	enum jobstore_result (*enqueue)(
-	    struct jobstore *s, struct jobs_new *jobs, size_t n);
+	enum jobstore_result (*enqueue)(struct jobstore *s,
+	    struct jobs_new *jobs, size_t n, uint64_t max_queued,
+	    size_t *stored);
 	enum jobstore_result (*get)(
 	    struct jobstore *s, const char *id, struct jobs_record *out);
 	enum jobstore_result (*list)(struct jobstore *s,
@@ -96,6 +115,8 @@ struct jobstore_ops {
 	    const char *result, const char *error);
 	enum jobstore_result (*counts)(
 	    struct jobstore *s, struct jobstore_counts *out);
+	enum jobstore_result (*expire)(
+	    struct jobstore *s, uint64_t ttl_us, size_t max, size_t *deleted);
 };
 
 /* The common head of every store. */

@@ -14,11 +14,21 @@
  *                          cursor, newest first
  *      st:<status>  ZSET   the same members, one set per status; the oldest
  *                          member of st:queued is the next job to claim
- *      leases       ZSET   id scored by its lease's expiry (µs)
- *      stats        HASH   (the counts) retried, started, latency_sum_us,
- * bucket_<i> clock        STRING the last created_us handed out: a batch of n
+ *      leases       ZSET   the running jobs' members, scored by their
+ *                          lease's expiry (µs)
+ *      finished     ZSET   the finished jobs' members, scored by when they
+ *                          finished (µs): expiry takes the oldest
+ *      stats        HASH   the counters: total_<status>, expired,
+ *                          retried, started, latency_sum_us, bucket_<i>;
+ *                          and schema, indexed (see SC_EXPIRE)
+ *      clock        STRING the last created_us handed out: a batch of n
  *                          jobs takes n µs, and the next batch starts
  *                          after it, so creation order is list order
+ *    The counts are ZCARDs and the stats hash: O(1), no scan.
+ *  - A job hash that is gone while its member is still in the indexes
+ *    (evicted under maxmemory, deleted by hand) is skipped and its member
+ *    removed from every index by whoever meets it: a list page, a claim,
+ *    the lease reaper; GET, cancel, renew and finish see no job.
  *  - Times come from the server's TIME, so machines need no common clock.
  *  - Scripts are loaded once (SCRIPT LOAD) and run with EVALSHA; after a
  *    Redis restart (NOSCRIPT) they are loaded again. A lost connection is
@@ -43,13 +53,15 @@
 
 #include "jobstore.h"
 #include "num.h"
+#include "randid.h"
 #include "redis_url.h"
 
 #define PREFIX         "fcgilab:jobs:"
 #define CONNECT_SECS   2
 #define COMMAND_SECS   10
 #define RECORD_FIELDS  11
-#define MEMBER_ID_FROM 18 /* "%017d:" */
+#define MEMBER_ID_FROM 18     /* "%017d:" */
+#define LIST_SCAN      "1000" /* members one list call may look at */
 
 /* Shared by every script: ARGV[1] is the key prefix. */
 #define LUA_PRELUDE                                                           \
@@ -63,7 +75,38 @@
 	"'result', 'error', 'created', 'started', 'finished') end\n"          \
 	"local function move(id, c, from, to) local m = member(c, id)\n"      \
 	"  redis.call('ZREM', P .. 'st:' .. from, m)\n"                       \
-	"  redis.call('ZADD', P .. 'st:' .. to, 0, m) end\n"
+	"  redis.call('ZADD', P .. 'st:' .. to, 0, m) end\n" LUA_SETUP        \
+	    LUA_FINISHED LUA_FORGET
+
+/* The first script of this version on a store: the totals start from
+ * the finished jobs it keeps, and a store with none has none to index. */
+#define LUA_SETUP                                                     \
+	"local function setup() local S = P .. 'stats'\n"             \
+	"  if redis.call('HGET', S, 'schema') then return end\n"      \
+	"  local n = 0\n"                                             \
+	"  for _, st in ipairs({'done', 'failed', 'cancelled'}) do\n" \
+	"    local c = redis.call('ZCARD', P .. 'st:' .. st)\n"       \
+	"    redis.call('HSET', S, 'total_' .. st, c)\n"              \
+	"    n = n + c\n"                                             \
+	"  end\n"                                                     \
+	"  if n == 0 then redis.call('HSET', S, 'indexed', 1) end\n"  \
+	"  redis.call('HSET', S, 'schema', 2) end\n"
+
+/* A job reaching status st at time t (before move): counted for good,
+ * and indexed by its end for expiry. */
+#define LUA_FINISHED                                                 \
+	"local function finished(id, c, st, t)\n"                    \
+	"  redis.call('HINCRBY', P .. 'stats', 'total_' .. st, 1)\n" \
+	"  redis.call('ZADD', P .. 'finished', t, member(c, id)) end\n"
+
+/* A member whose job hash is gone (evicted, deleted by hand): out of
+ * every index, so that nothing meets it again. */
+#define LUA_FORGET                                                            \
+	"local function forget(m)\n"                                          \
+	"  for _, k in ipairs({'all', 'st:queued', 'st:running', 'st:done', " \
+	"'st:failed', 'st:cancelled', 'finished', 'leases'}) do\n"            \
+	"    redis.call('ZREM', P .. k, m) end\n"                             \
+	"  redis.call('ZREM', P .. 'leases', string.sub(m, 19)) end\n"
 
 enum script {
 	SC_ENQUEUE,
@@ -74,24 +117,33 @@ enum script {
 	SC_RENEW,
 	SC_FINISH,
 	SC_STATS,
+	SC_EXPIRE,
 	SC__MAX
 };
 
 static const char *const scripts[SC__MAX] = {
-    /* ARGV: P, then (id, task, params, max_attempts) per job */
+    /* ARGV: P, max_queued (0: no bound), then (id, task, params,
+     * max_attempts) per job; returns the created times of those stored */
     [SC_ENQUEUE] = LUA_PRELUDE
+    "setup()\n"
     "local now = now_us()\n"
     /* a batch takes one µs per job: the next starts after it */
     "local last = tonumber(redis.call('GET', P .. 'clock') or 0)\n"
     "if now <= last then now = last + 1 end\n"
-    "redis.call('SET', P .. 'clock', now + (#ARGV - 1) / 4 - 1)\n"
+    "local n = (#ARGV - 2) / 4\n"
+    "local max = tonumber(ARGV[2])\n"
+    "if max > 0 then\n"
+    "  local room = max - redis.call('ZCARD', P .. 'st:queued')\n"
+    "  if room < n then n = math.max(room, 0) end\n"
+    "end\n"
+    "if n > 0 then redis.call('SET', P .. 'clock', now + n - 1) end\n"
     "local out = {}\n"
-    "for i = 0, (#ARGV - 1) / 4 - 1 do\n"
-    "  local id = ARGV[2 + 4 * i]\n"
+    "for i = 0, n - 1 do\n"
+    "  local id = ARGV[3 + 4 * i]\n"
     "  local c = now + i\n"
-    "  redis.call('HSET', P .. 'job:' .. id, 'id', id, 'task', ARGV[3 + 4 "
-    "* i], 'params', ARGV[4 + 4 * i], 'status', 'queued', 'attempts', 0, "
-    "'max_attempts', ARGV[5 + 4 * i], 'created', c)\n"
+    "  redis.call('HSET', P .. 'job:' .. id, 'id', id, 'task', ARGV[4 + 4 "
+    "* i], 'params', ARGV[5 + 4 * i], 'status', 'queued', 'attempts', 0, "
+    "'max_attempts', ARGV[6 + 4 * i], 'created', c)\n"
     "  redis.call('ZADD', P .. 'all', 0, member(c, id))\n"
     "  redis.call('ZADD', P .. 'st:queued', 0, member(c, id))\n"
     "  out[#out + 1] = c\n"
@@ -102,62 +154,95 @@ static const char *const scripts[SC__MAX] = {
     "if redis.call('EXISTS', P .. 'job:' .. ARGV[2]) == 0 then return false "
     "end\n"
     "return fetch(ARGV[2])\n",
-    /* ARGV: P, index key, max ("+" or "(member"), count */
+    /* ARGV: P, index key, max ("+" or "(member"), count; returns {the last
+     * member looked at or nil, 1 if it stopped early, records…}: members
+     * whose job is gone are skipped and forgotten, up to LIST_SCAN of
+     * them in one call */
     [SC_LIST] = LUA_PRELUDE
-    "local ms = redis.call('ZREVRANGEBYLEX', P .. ARGV[2], ARGV[3], '-', "
-    "'LIMIT', 0, tonumber(ARGV[4]))\n"
-    "local out = {}\n"
-    "for _, m in ipairs(ms) do out[#out + 1] = fetch(string.sub(m, 19)) "
+    "local key, from, want = P .. ARGV[2], ARGV[3], tonumber(ARGV[4])\n"
+    "local out, scanned = {false, 0}, 0\n"
+    "while #out - 2 < want do\n"
+    "  if scanned >= " LIST_SCAN " then out[2] = 1 break end\n"
+    "  local ms = redis.call('ZREVRANGEBYLEX', key, from, '-', 'LIMIT', 0, "
+    "want - (#out - 2))\n"
+    "  if #ms == 0 then break end\n"
+    "  for _, m in ipairs(ms) do\n"
+    "    local r = fetch(string.sub(m, 19))\n"
+    "    if r[1] then out[#out + 1] = r else forget(m) end\n"
+    "    from = '(' .. m\n"
+    "    out[1] = m\n"
+    "  end\n"
+    "  scanned = scanned + #ms\n"
     "end\n"
     "return out\n",
     /* ARGV: P, id; returns {code, record…}: 0 unknown, 1 done, 2 conflict */
     [SC_CANCEL] = LUA_PRELUDE
+    "setup()\n"
     "local k = P .. 'job:' .. ARGV[2]\n"
     "local st = redis.call('HGET', k, 'status')\n"
     "if not st then return {0} end\n"
     "local code = 2\n"
     "if st == 'queued' then\n"
-    "  redis.call('HSET', k, 'status', 'cancelled', 'finished', now_us())\n"
-    "  move(ARGV[2], tonumber(redis.call('HGET', k, 'created')), 'queued', "
-    "'cancelled')\n"
+    "  local t, c = now_us(), tonumber(redis.call('HGET', k, 'created'))\n"
+    "  redis.call('HSET', k, 'status', 'cancelled', 'finished', t)\n"
+    "  finished(ARGV[2], c, 'cancelled', t)\n"
+    "  move(ARGV[2], c, 'queued', 'cancelled')\n"
     "  code = 1\n"
     "end\n"
     "local r = fetch(ARGV[2])\n"
     "table.insert(r, 1, code)\n"
     "return r\n",
-    /* ARGV: P, owner, lease_ms, then the bucket bounds in ms */
+    /* ARGV: P, owner, lease_ms, then the bucket bounds in ms. A lease is
+     * the job's member, scored by its expiry (a bare id: a lease taken
+     * before this version). */
     [SC_CLAIM] = LUA_PRELUDE
+    "setup()\n"
     "local now = now_us()\n"
-    "for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'leases', "
+    "for _, x in ipairs(redis.call('ZRANGEBYSCORE', P .. 'leases', "
     "'-inf', now, 'LIMIT', 0, 100)) do\n"
+    "  local id = x\n"
+    "  if #x > 32 then id = string.sub(x, 19) end\n"
     "  local k = P .. 'job:' .. id\n"
     "  local a = redis.call('HMGET', k, 'attempts', 'max_attempts', "
     "'created')\n"
-    "  local att, max = tonumber(a[1]), tonumber(a[2])\n"
-    "  redis.call('ZREM', P .. 'leases', id)\n"
-    "  if att >= max then\n"
-    "    redis.call('HSET', k, 'status', 'failed', 'error', "
+    "  redis.call('ZREM', P .. 'leases', x)\n"
+    "  if not a[3] then\n"
+    "    if #x > 32 then forget(x) end\n"
+    "  else\n"
+    "    local att, max, c = tonumber(a[1]), tonumber(a[2]), "
+    "tonumber(a[3])\n"
+    "    if att >= max then\n"
+    "      redis.call('HSET', k, 'status', 'failed', 'error', "
     "string.format('worker lost (lease expired) on attempt %d of %d', att, "
     "max), 'finished', now, 'owner', '')\n"
-    "    move(id, tonumber(a[3]), 'running', 'failed')\n"
-    "  else\n"
-    "    redis.call('HSET', k, 'status', 'queued', 'owner', '')\n"
-    "    move(id, tonumber(a[3]), 'running', 'queued')\n"
-    "    redis.call('HINCRBY', P .. 'stats', 'retried', 1)\n"
+    "      finished(id, c, 'failed', now)\n"
+    "      move(id, c, 'running', 'failed')\n"
+    "    else\n"
+    "      redis.call('HSET', k, 'status', 'queued', 'owner', '')\n"
+    "      move(id, c, 'running', 'queued')\n"
+    "      redis.call('HINCRBY', P .. 'stats', 'retried', 1)\n"
+    "    end\n"
     "  end\n"
     "end\n"
-    "local q = redis.call('ZRANGE', P .. 'st:queued', 0, 0)\n"
-    "if #q == 0 then return false end\n"
-    "local id = string.sub(q[1], 19)\n"
+    /* the oldest queued job whose hash is there */
+    "local q\n"
+    "for _ = 1, 100 do\n"
+    "  local ms = redis.call('ZRANGE', P .. 'st:queued', 0, 0)\n"
+    "  if #ms == 0 then return false end\n"
+    "  if redis.call('EXISTS', P .. 'job:' .. string.sub(ms[1], 19)) == 1 "
+    "then q = ms[1] break end\n"
+    "  forget(ms[1])\n"
+    "end\n"
+    "if not q then return false end\n"
+    "local id = string.sub(q, 19)\n"
     "local k = P .. 'job:' .. id\n"
-    "redis.call('ZREM', P .. 'st:queued', q[1])\n"
-    "redis.call('ZADD', P .. 'st:running', 0, q[1])\n"
+    "redis.call('ZREM', P .. 'st:queued', q)\n"
+    "redis.call('ZADD', P .. 'st:running', 0, q)\n"
     "local att = redis.call('HINCRBY', k, 'attempts', 1)\n"
     "local token = ARGV[2] .. ':' .. att\n"
     "redis.call('HSET', k, 'status', 'running', 'started', now, 'owner', "
     "token)\n"
-    "redis.call('ZADD', P .. 'leases', now + tonumber(ARGV[3]) * 1000, "
-    "id)\n"
+    "redis.call('ZADD', P .. 'leases', now + tonumber(ARGV[3]) * 1000, q)\n"
     "if att == 1 then\n"
     "  local lat = now - tonumber(redis.call('HGET', k, 'created'))\n"
     "  if lat < 0 then lat = 0 end\n"
@@ -175,25 +260,31 @@ static const char *const scripts[SC__MAX] = {
     /* ARGV: P, id, token, lease_ms */
     [SC_RENEW] = LUA_PRELUDE
     "local a = redis.call('HMGET', P .. 'job:' .. ARGV[2], 'status', "
-    "'owner')\n"
+    "'owner', 'created')\n"
     "if a[1] ~= 'running' or a[2] ~= ARGV[3] then return 0 end\n"
     "redis.call('ZADD', P .. 'leases', now_us() + tonumber(ARGV[4]) * "
-    "1000, ARGV[2])\n"
+    "1000, member(tonumber(a[3]), ARGV[2]))\n"
+    "redis.call('ZREM', P .. 'leases', ARGV[2])\n"
     "return 1\n",
     /* ARGV: P, id, token, status, result ("" none), error ("" none) */
     [SC_FINISH] = LUA_PRELUDE
+    "setup()\n"
     "local k = P .. 'job:' .. ARGV[2]\n"
     "local a = redis.call('HMGET', k, 'status', 'owner', 'created')\n"
     "if a[1] ~= 'running' or a[2] ~= ARGV[3] then return 0 end\n"
-    "redis.call('HSET', k, 'status', ARGV[4], 'finished', now_us(), "
-    "'owner', '')\n"
+    "local t, c = now_us(), tonumber(a[3])\n"
+    "redis.call('HSET', k, 'status', ARGV[4], 'finished', t, 'owner', "
+    "'')\n"
     "if ARGV[5] ~= '' then redis.call('HSET', k, 'result', ARGV[5]) end\n"
     "if ARGV[6] ~= '' then redis.call('HSET', k, 'error', ARGV[6]) end\n"
+    "redis.call('ZREM', P .. 'leases', member(c, ARGV[2]))\n"
     "redis.call('ZREM', P .. 'leases', ARGV[2])\n"
-    "move(ARGV[2], tonumber(a[3]), 'running', ARGV[4])\n"
+    "finished(ARGV[2], c, ARGV[4], t)\n"
+    "move(ARGV[2], c, 'running', ARGV[4])\n"
     "return 1\n",
     /* ARGV: P */
     [SC_STATS] = LUA_PRELUDE
+    "setup()\n"
     "local out = {}\n"
     "for _, s in ipairs({'queued', 'running', 'done', 'failed', "
     "'cancelled'}) do\n"
@@ -201,6 +292,42 @@ static const char *const scripts[SC__MAX] = {
     "end\n"
     "out[#out + 1] = redis.call('HGETALL', P .. 'stats')\n"
     "return out\n",
+    /* ARGV: P, ttl_us, max; returns how many jobs were deleted. A store
+     * from before retention has its finished jobs indexed first, max at
+     * a time, newest first (those finishing meanwhile index themselves;
+     * one whose hash is gone gets time 0, and goes at once). */
+    [SC_EXPIRE] = LUA_PRELUDE
+    "setup()\n"
+    "local S, max = P .. 'stats', tonumber(ARGV[3])\n"
+    "if not redis.call('HGET', S, 'indexed') then\n"
+    "  local left = max\n"
+    "  for _, st in ipairs({'done', 'failed', 'cancelled'}) do\n"
+    "    local from = redis.call('HGET', S, 'indexing_' .. st) or '+'\n"
+    "    if left > 0 and from ~= '-' then\n"
+    "      local ms = redis.call('ZREVRANGEBYLEX', P .. 'st:' .. st, from, "
+    "'-', 'LIMIT', 0, left)\n"
+    "      for _, m in ipairs(ms) do\n"
+    "        local t = redis.call('HGET', P .. 'job:' .. string.sub(m, 19), "
+    "'finished')\n"
+    "        redis.call('ZADD', P .. 'finished', tonumber(t) or 0, m)\n"
+    "      end\n"
+    "      if #ms < left then from = '-' else from = '(' .. ms[#ms] end\n"
+    "      redis.call('HSET', S, 'indexing_' .. st, from)\n"
+    "      left = left - #ms\n"
+    "    end\n"
+    "  end\n"
+    "  if left > 0 then redis.call('HSET', S, 'indexed', 1) end\n"
+    "end\n"
+    "local cut = string.format('(%d', now_us() - tonumber(ARGV[2]))\n"
+    "local ms = redis.call('ZRANGEBYSCORE', P .. 'finished', '-inf', cut, "
+    "'LIMIT', 0, max)\n"
+    "for _, m in ipairs(ms) do\n"
+    "  redis.call('DEL', P .. 'job:' .. string.sub(m, 19))\n"
+    "  for _, k in ipairs({'all', 'st:done', 'st:failed', 'st:cancelled', "
+    "'finished'}) do redis.call('ZREM', P .. k, m) end\n"
+    "end\n"
+    "if #ms > 0 then redis.call('HINCRBY', S, 'expired', #ms) end\n"
+    "return #ms\n",
 };
 
 struct rs {
@@ -520,37 +647,43 @@ read_record(const redisReply *a, size_t at, struct jobs_record *out)
 /* --- the mux's side ------------------------------------------------------ */
 
 static enum jobstore_result
-rs_enqueue(struct jobstore *base, struct jobs_new *jobs, size_t n)
+rs_enqueue(struct jobstore *base, struct jobs_new *jobs, size_t n,
+    uint64_t max_queued, size_t *stored)
 {
 	struct rs *s = (struct rs *)base;
 	enum jobstore_result r = JOBSTORE_OK;
 	const char **argv;
-	char(*max)[16];
+	char(*max)[16], bound[24];
 	redisReply *rep;
 	size_t i;
 
-	/* the whole batch is one script: all of it is stored, or none */
-	argv = malloc(4 * n * sizeof(*argv));
-	max = malloc(n * sizeof(*max));
+	/* the whole batch is one script: what fits is stored, atomically */
+	*stored = 0;
+	argv = malloc((1 + 4 * n) * sizeof(*argv));
+	max = malloc((n ? n : 1) * sizeof(*max));
 	if (argv == NULL || max == NULL) {
 		free(argv);
 		free(max);
 		return JOBSTORE_ENOMEM;
 	}
+	snprintf(bound, sizeof(bound), "%llu", (unsigned long long)max_queued);
+	argv[0] = bound;
 	for (i = 0; i < n; i++) {
 		snprintf(max[i], sizeof(max[i]), "%d", jobs[i].max_attempts);
-		argv[4 * i] = jobs[i].id;
-		argv[4 * i + 1] = jobs[i].task;
-		argv[4 * i + 2] = jobs[i].params;
-		argv[4 * i + 3] = max[i];
+		argv[1 + 4 * i] = jobs[i].id;
+		argv[1 + 4 * i + 1] = jobs[i].task;
+		argv[1 + 4 * i + 2] = jobs[i].params;
+		argv[1 + 4 * i + 3] = max[i];
 	}
-	rep = eval(s, SC_ENQUEUE, (int)(4 * n), argv, NULL);
+	rep = eval(s, SC_ENQUEUE, (int)(1 + 4 * n), argv, NULL);
 	if (rep == NULL)
 		r = JOBSTORE_EIO;
-	for (i = 0; rep != NULL && rep->type == REDIS_REPLY_ARRAY && i < n &&
-	     i < rep->elements;
-	     i++)
+	else if (rep->type != REDIS_REPLY_ARRAY || rep->elements > n)
+		r = fail(s, "enqueue", "bad reply");
+	for (i = 0; r == JOBSTORE_OK && i < rep->elements; i++)
 		jobs[i].created_us = int_of(rep->element[i]);
+	if (r == JOBSTORE_OK)
+		*stored = rep->elements;
 	freeReplyObject(rep);
 	free(argv);
 	free(max);
@@ -572,6 +705,27 @@ rs_get(struct jobstore *base, const char *id, struct jobs_record *out)
 	return r;
 }
 
+/* The created time and id of a member "%017d:<id>"; false if garbled. */
+static bool
+member_parse(const redisReply *m, struct jobs_cursor *out)
+{
+	int64_t c = 0;
+	size_t i;
+
+	if (str_of(m) == NULL || m->len != MEMBER_ID_FROM + JOBS_ID_LEN ||
+	    m->str[MEMBER_ID_FROM - 1] != ':')
+		return false;
+	for (i = 0; i < MEMBER_ID_FROM - 1; i++) {
+		if (m->str[i] < '0' || m->str[i] > '9')
+			return false;
+		c = c * 10 + (m->str[i] - '0'); /* 17 digits: no overflow */
+	}
+	out->created_us = c;
+	memcpy(out->id, m->str + MEMBER_ID_FROM, JOBS_ID_LEN);
+	out->id[JOBS_ID_LEN] = '\0';
+	return randid_valid(out->id);
+}
+
 static enum jobstore_result
 rs_list(
     struct jobstore *base, const struct jobs_page_req *q, struct jobs_page *out)
@@ -581,6 +735,7 @@ rs_list(
 	const char *argv[3] = {key, max, count};
 	enum jobstore_result r = JOBSTORE_OK;
 	redisReply *rep;
+	bool more;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
@@ -597,32 +752,41 @@ rs_list(
 	snprintf(count, sizeof(count), "%d", q->limit + 1);
 	if ((rep = eval(s, SC_LIST, 3, argv, NULL)) == NULL)
 		return JOBSTORE_EIO;
-	if (rep->type != REDIS_REPLY_ARRAY ||
-	    (out->items = calloc((size_t)q->limit, sizeof(*out->items))) ==
-	        NULL) {
-		r = rep->type != REDIS_REPLY_ARRAY ? JOBSTORE_EIO
-		                                   : JOBSTORE_ENOMEM;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) {
 		freeReplyObject(rep);
-		return r;
+		return fail(s, "list", "bad reply");
 	}
-	for (i = 0; i < rep->elements && r == JOBSTORE_OK; i++) {
-		if (i == (size_t)q->limit) {
+	if ((out->items = calloc((size_t)q->limit, sizeof(*out->items))) ==
+	    NULL) {
+		freeReplyObject(rep);
+		return JOBSTORE_ENOMEM;
+	}
+	/* {last member looked at, stopped early, records…} */
+	more = int_of(rep->element[1]) != 0;
+	for (i = 2; i < rep->elements && r == JOBSTORE_OK; i++) {
+		if (out->n == (size_t)q->limit) {
 			out->has_next = true;
 			break;
 		}
-		if ((r = read_record(rep->element[i], 0, &out->items[i])) ==
-		    JOBSTORE_OK)
+		if ((r = read_record(rep->element[i], 0,
+		         &out->items[out->n])) == JOBSTORE_OK)
 			out->n++;
+	}
+	if (r == JOBSTORE_OK && out->has_next) {
+		out->next.created_us = out->items[out->n - 1].created_us;
+		memcpy(out->next.id, out->items[out->n - 1].id,
+		    sizeof(out->next.id));
+	} else if (r == JOBSTORE_OK && more) {
+		/* it looked at many members of gone jobs (now forgotten):
+		 * the next page goes on after the last one */
+		out->has_next = member_parse(rep->element[0], &out->next);
+		if (!out->has_next)
+			r = fail(s, "list", "bad member");
 	}
 	freeReplyObject(rep);
 	if (r != JOBSTORE_OK) {
 		jobs_page_free(out);
 		return r;
-	}
-	if (out->has_next) {
-		out->next.created_us = out->items[out->n - 1].created_us;
-		memcpy(out->next.id, out->items[out->n - 1].id,
-		    sizeof(out->next.id));
 	}
 	return JOBSTORE_OK;
 }
@@ -655,6 +819,7 @@ rs_counts(struct jobstore *base, struct jobstore_counts *out)
 {
 	struct rs *s = (struct rs *)base;
 	redisReply *rep, *h;
+	enum jobs_status st;
 	const char *name;
 	unsigned b;
 	uint64_t v;
@@ -676,7 +841,12 @@ rs_counts(struct jobstore *base, struct jobstore_counts *out)
 		if ((name = str_of(h->element[i])) == NULL)
 			continue;
 		v = (uint64_t)int_of(h->element[i + 1]);
-		if (strcmp(name, "retried") == 0)
+		if (strncmp(name, "total_", 6) == 0 &&
+		    jobs_status_parse(name + 6, strlen(name + 6), &st))
+			out->total[st] = v;
+		else if (strcmp(name, "expired") == 0)
+			out->expired = v;
+		else if (strcmp(name, "retried") == 0)
 			out->retried = v;
 		else if (strcmp(name, "started") == 0)
 			out->started = v;
@@ -686,6 +856,28 @@ rs_counts(struct jobstore *base, struct jobstore_counts *out)
 		    b <= JOBSTORE_NBUCKETS)
 			out->buckets[b] = v;
 	}
+	freeReplyObject(rep);
+	return JOBSTORE_OK;
+}
+
+static enum jobstore_result
+rs_expire(struct jobstore *base, uint64_t ttl_us, size_t max, size_t *deleted)
+{
+	struct rs *s = (struct rs *)base;
+	char ttl[24], n[24];
+	const char *argv[2] = {ttl, n};
+	redisReply *rep;
+
+	*deleted = 0;
+	snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)ttl_us);
+	snprintf(n, sizeof(n), "%zu", max);
+	if ((rep = eval(s, SC_EXPIRE, 2, argv, NULL)) == NULL)
+		return JOBSTORE_EIO;
+	if (rep->type != REDIS_REPLY_INTEGER || rep->integer < 0) {
+		freeReplyObject(rep);
+		return fail(s, "expire", "bad reply");
+	}
+	*deleted = (size_t)rep->integer;
 	freeReplyObject(rep);
 	return JOBSTORE_OK;
 }
@@ -816,4 +1008,5 @@ static const struct jobstore_ops rs_ops = {
     .renew = rs_renew,
     .finish = rs_finish,
     .counts = rs_counts,
+    .expire = rs_expire,
 };

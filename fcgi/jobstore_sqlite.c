@@ -11,8 +11,17 @@
  *    one transaction: put back expired leases, then one UPDATE … RETURNING
  *    of the oldest queued job. An idle worker's poll is a read that takes
  *    no lock.
- *  - Counters for /metrics (retried, started, latency buckets) live in a
- *    counters table, updated in the transaction that changes the job.
+ *  - Counts without scans: the counters table holds n_<status> (jobs in
+ *    each status now), total_<status> (jobs that ever got there: done,
+ *    failed, cancelled), expired, retried, started and the latency
+ *    buckets. Triggers on the jobs table keep n_ and total_ in the
+ *    transaction that inserts, moves or deletes a job, whoever writes
+ *    (the mux, a worker, a sqlite3 shell); the rest are added by the
+ *    statements that change the job. A database made before the counts
+ *    were kept is counted once, when it is first opened.
+ *  - Retention: finished_us is set exactly when a job finishes, and a
+ *    partial index on it holds the finished jobs only, so "finished
+ *    before T, oldest first, LIMIT n" reads n index entries.
  */
 #include "config.h"
 
@@ -26,6 +35,7 @@
 
 #define BUSY_TIMEOUT_MS 10000
 #define REAP_BATCH      100
+#define SETUP_TRIES     250
 
 #define COLS                                                                \
 	"id, task, params, status, attempts, max_attempts, result, error, " \
@@ -50,7 +60,8 @@ enum st {
 	ST_CLAIM,
 	ST_RENEW,
 	ST_FINISH,
-	ST_COUNT,
+	ST_QUEUED,
+	ST_EXPIRE,
 	ST_COUNTER_ADD,
 	ST_COUNTERS,
 	ST__MAX
@@ -94,14 +105,19 @@ static const char *const sql[ST__MAX] = {
                   "finished_us = ?, lease_owner = NULL, lease_expires_us "
                   "= NULL WHERE id = ? AND status = 'running' AND "
                   "lease_owner = ?",
-    [ST_COUNT] = "SELECT status, count(*) FROM jobs GROUP BY status",
+    [ST_QUEUED] = "SELECT value FROM counters WHERE name = 'n_queued'",
+    [ST_EXPIRE] = "DELETE FROM jobs WHERE rowid IN (SELECT rowid FROM jobs "
+                  "WHERE finished_us < ? ORDER BY finished_us LIMIT ?)",
     [ST_COUNTER_ADD] = "INSERT INTO counters (name, value) VALUES (?, ?) "
                        "ON CONFLICT (name) DO UPDATE SET value = value + "
                        "excluded.value",
     [ST_COUNTERS] = "SELECT name, value FROM counters",
 };
 
+/* One transaction: the tables, and the counts of a database that has
+ * none yet (made before they were kept: one count, once). */
 static const char schema[] =
+    "BEGIN IMMEDIATE;"
     "CREATE TABLE IF NOT EXISTS jobs ("
     " id TEXT PRIMARY KEY,"
     " task TEXT NOT NULL,"
@@ -117,8 +133,32 @@ static const char schema[] =
     "id);"
     "CREATE INDEX IF NOT EXISTS jobs_leases ON jobs (lease_expires_us) "
     "WHERE status = 'running';"
+    "CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished_us) "
+    "WHERE finished_us IS NOT NULL;"
     "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value "
-    "INTEGER NOT NULL) WITHOUT ROWID;";
+    "INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO counters (name, value) SELECT 'total_' || st, (SELECT "
+    "count(*) FROM jobs WHERE status = st) FROM (SELECT 'done' AS st UNION "
+    "ALL SELECT 'failed' UNION ALL SELECT 'cancelled') WHERE NOT EXISTS "
+    "(SELECT 1 FROM counters WHERE name = 'n_queued');"
+    "INSERT INTO counters (name, value) SELECT 'n_' || st, (SELECT "
+    "count(*) FROM jobs WHERE status = st) FROM (SELECT 'queued' AS st "
+    "UNION ALL SELECT 'running' UNION ALL SELECT 'done' UNION ALL SELECT "
+    "'failed' UNION ALL SELECT 'cancelled') WHERE NOT EXISTS (SELECT 1 "
+    "FROM counters WHERE name = 'n_queued');"
+    "CREATE TRIGGER IF NOT EXISTS jobs_count_new AFTER INSERT ON jobs BEGIN"
+    " UPDATE counters SET value = value + 1 WHERE name IN ('n_' || "
+    "NEW.status, 'total_' || NEW.status); END;"
+    "CREATE TRIGGER IF NOT EXISTS jobs_count_move AFTER UPDATE OF status ON "
+    "jobs WHEN OLD.status IS NOT NEW.status BEGIN"
+    " UPDATE counters SET value = value - 1 WHERE name = 'n_' || "
+    "OLD.status;"
+    " UPDATE counters SET value = value + 1 WHERE name IN ('n_' || "
+    "NEW.status, 'total_' || NEW.status); END;"
+    "CREATE TRIGGER IF NOT EXISTS jobs_count_gone AFTER DELETE ON jobs BEGIN"
+    " UPDATE counters SET value = value - 1 WHERE name = 'n_' || "
+    "OLD.status; END;"
+    "COMMIT;";
 
 struct sq {
 	struct jobstore base;
@@ -246,21 +286,45 @@ counter_add(struct sq *s, const char *name, int64_t v)
 
 /* --- the mux's side ------------------------------------------------------ */
 
+/* How many jobs are queued (inside the caller's transaction). */
 static enum jobstore_result
-sq_enqueue(struct jobstore *base, struct jobs_new *jobs, size_t n)
+queued_now(struct sq *s, uint64_t *out)
+{
+	sqlite3_stmt *q = stmt(s, ST_QUEUED);
+	int rc = sqlite3_step(q);
+
+	*out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(q, 0) : 0;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? JOBSTORE_OK : fail(s, "queue depth");
+}
+
+static enum jobstore_result
+sq_enqueue(struct jobstore *base, struct jobs_new *jobs, size_t n,
+    uint64_t max_queued, size_t *stored)
 {
 	struct sq *s = (struct sq *)base;
 	int64_t now = jobstore_now_us();
 	enum jobstore_result r;
+	uint64_t queued;
 	sqlite3_stmt *q;
 	size_t i;
 
+	*stored = 0;
 	/* a batch takes one µs per job: the next one starts after it, so
 	 * creation order is the order jobs were accepted in */
 	if (now <= s->last_created)
 		now = s->last_created + 1;
 	if ((r = begin(s)) != JOBSTORE_OK)
 		return r;
+	if (max_queued > 0) {
+		/* the write lock is ours: nobody else enqueues meanwhile */
+		if ((r = queued_now(s, &queued)) != JOBSTORE_OK)
+			return rollback(s, r);
+		if (queued >= max_queued)
+			n = 0;
+		else if (n > max_queued - queued)
+			n = (size_t)(max_queued - queued);
+	}
 	for (i = 0; i < n; i++) {
 		jobs[i].created_us = now + (int64_t)i;
 		q = stmt(s, ST_INSERT);
@@ -272,9 +336,12 @@ sq_enqueue(struct jobstore *base, struct jobs_new *jobs, size_t n)
 		if ((r = run(s, q, "insert")) != JOBSTORE_OK)
 			return rollback(s, r);
 	}
-	if ((r = commit(s)) == JOBSTORE_OK && n > 0)
+	if ((r = commit(s)) != JOBSTORE_OK)
+		return r;
+	if (n > 0)
 		s->last_created = jobs[n - 1].created_us;
-	return r;
+	*stored = n;
+	return JOBSTORE_OK;
 }
 
 static enum jobstore_result
@@ -382,27 +449,29 @@ static enum jobstore_result
 sq_counts(struct jobstore *base, struct jobstore_counts *out)
 {
 	struct sq *s = (struct sq *)base;
-	sqlite3_stmt *q = stmt(s, ST_COUNT);
+	sqlite3_stmt *q = stmt(s, ST_COUNTERS);
 	enum jobs_status st;
 	const char *name;
+	uint64_t v;
 	unsigned b;
 	int rc;
 
+	/* a few rows, whatever the number of jobs: no scan */
 	memset(out, 0, sizeof(*out));
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		if ((name = (const char *)sqlite3_column_text(q, 0)) &&
-		    jobs_status_parse(name, strlen(name), &st))
-			out->count[st] = (uint64_t)sqlite3_column_int64(q, 1);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return fail(s, "count");
-	q = stmt(s, ST_COUNTERS);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		name = (const char *)sqlite3_column_text(q, 0);
-		uint64_t v = (uint64_t)sqlite3_column_int64(q, 1);
+		v = (uint64_t)sqlite3_column_int64(q, 1);
 		if (name == NULL)
 			continue;
-		if (strcmp(name, "retried") == 0)
+		if (strncmp(name, "n_", 2) == 0 &&
+		    jobs_status_parse(name + 2, strlen(name + 2), &st))
+			out->count[st] = v;
+		else if (strncmp(name, "total_", 6) == 0 &&
+		    jobs_status_parse(name + 6, strlen(name + 6), &st))
+			out->total[st] = v;
+		else if (strcmp(name, "expired") == 0)
+			out->expired = v;
+		else if (strcmp(name, "retried") == 0)
 			out->retried = v;
 		else if (strcmp(name, "started") == 0)
 			out->started = v;
@@ -414,6 +483,31 @@ sq_counts(struct jobstore *base, struct jobstore_counts *out)
 	}
 	sqlite3_reset(q);
 	return rc == SQLITE_DONE ? JOBSTORE_OK : fail(s, "counters");
+}
+
+static enum jobstore_result
+sq_expire(struct jobstore *base, uint64_t ttl_us, size_t max, size_t *deleted)
+{
+	struct sq *s = (struct sq *)base;
+	enum jobstore_result r;
+	sqlite3_stmt *q;
+	int n;
+
+	*deleted = 0;
+	if ((r = begin(s)) != JOBSTORE_OK)
+		return r;
+	q = stmt(s, ST_EXPIRE);
+	sqlite3_bind_int64(q, 1, jobstore_now_us() - (int64_t)ttl_us);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)max);
+	if ((r = run(s, q, "expire")) != JOBSTORE_OK)
+		return rollback(s, r);
+	n = sqlite3_changes(s->db); /* the jobs, not the triggers' rows */
+	if (n > 0 && (r = counter_add(s, "expired", n)) != JOBSTORE_OK)
+		return rollback(s, r);
+	if ((r = commit(s)) != JOBSTORE_OK)
+		return r;
+	*deleted = (size_t)n;
+	return JOBSTORE_OK;
 }
 
 /* --- the workers' side --------------------------------------------------- */
@@ -588,17 +682,22 @@ sq_close(struct jobstore *base)
 }
 
 /* Run setup SQL, retrying while another process holds the database
- * (switching to WAL needs a moment alone; busy_timeout does not cover it). */
+ * (switching to WAL needs a moment alone; busy_timeout does not cover it).
+ * A transaction the text began is rolled back before it is tried again;
+ * after another error the caller closes the connection (which rolls it
+ * back), so the error's message stays for the caller to show. */
 static int
 exec_retry(struct sq *s, const char *text)
 {
 	struct timespec pause = {0, 20 * 1000 * 1000};
 	int rc, tries;
 
-	for (tries = 0; tries < 250; tries++) {
+	for (tries = 0; tries < SETUP_TRIES; tries++) {
 		rc = sqlite3_exec(s->db, text, NULL, NULL, NULL);
 		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
 			return rc;
+		if (!sqlite3_get_autocommit(s->db))
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		nanosleep(&pause, NULL);
 	}
 	return rc;
@@ -659,4 +758,5 @@ static const struct jobstore_ops sq_ops = {
     .renew = sq_renew,
     .finish = sq_finish,
     .counts = sq_counts,
+    .expire = sq_expire,
 };

@@ -19,6 +19,9 @@
 #define MAX_PENDING        8192 /* store operations waiting; then 503 */
 #define MAX_BATCH          512  /* jobs per commit */
 #define COUNTS_INTERVAL_MS 1000
+#define EXPIRE_INTERVAL_MS 1000
+#define EXPIRE_AGAIN_MS    20   /* a full batch: more are due */
+#define EXPIRE_BATCH       1000 /* jobs deleted per transaction */
 
 struct mod_jobs {
 	struct mux *mux;
@@ -26,10 +29,13 @@ struct mod_jobs {
 	const struct jobs_tasks *tasks;
 	struct storeq *q;
 	const char *store_name;
+	struct mod_jobs_config cfg;
 	struct tmr_node counts_timer;
 	struct storeq_op *counts_op; /* in the store thread, or NULL */
 	struct jobstore_counts counts;
 	bool have_counts;
+	struct tmr_node expire_timer;
+	struct storeq_op *expire_op; /* in the store thread, or NULL */
 	uint64_t accepted, refused_full, store_errors;
 };
 
@@ -67,6 +73,11 @@ answer_enqueued(struct mod_jobs *api, struct mux_req *r, struct storeq_op *op)
 {
 	char headers[64], *body;
 
+	if (op->res == JOBSTORE_FULL) { /* counted by storeq: c.full */
+		mux_req_respond_detail(
+		    r, 503, APIJSON_RETRY_AFTER, MOD_JOBS_FULL_DETAIL);
+		return;
+	}
 	if (op->res != JOBSTORE_OK) {
 		store_failed(api, r, op);
 		return;
@@ -100,6 +111,7 @@ answer_record(struct mod_jobs *api, struct mux_req *r, struct storeq_op *op)
 	case JOBSTORE_ENOMEM:
 	case JOBSTORE_EINVAL:
 	case JOBSTORE_EAUTH:
+	case JOBSTORE_FULL:
 		store_failed(api, r, op);
 		return;
 	}
@@ -157,6 +169,7 @@ request_done(struct storeq_op *op)
 		answer_page(jr->api, r, op);
 		break;
 	case STOREQ_COUNTS:
+	case STOREQ_EXPIRE:
 		break;
 	}
 	mux_req_leave(r);
@@ -377,6 +390,51 @@ counts_tick(struct tmr_node *node, uint64_t now, void *ctx)
 	ev_timer_after(api->loop, &api->counts_timer, COUNTS_INTERVAL_MS);
 }
 
+/* --- retention ------------------------------------------------------------ */
+
+static void
+expire_done(struct storeq_op *op)
+{
+	struct mod_jobs *api = op->owner;
+	unsigned next = EXPIRE_INTERVAL_MS;
+
+	if (api != NULL) {
+		api->expire_op = NULL;
+		if (op->res == JOBSTORE_OK && op->expired == op->max)
+			next = EXPIRE_AGAIN_MS; /* more are due: soon */
+		else if (op->res != JOBSTORE_OK)
+			fprintf(stderr, "fcgilab-mux: jobs store: expiry: %s\n",
+			    op->err[0] ? op->err
+			               : jobstore_result_name(op->res));
+		ev_timer_after(api->loop, &api->expire_timer, next);
+	}
+	storeq_op_free(op);
+}
+
+/* One batch of expiry on the store thread; the next is armed when it is
+ * done, so at most one is ever in the thread, and the enqueues waiting
+ * meanwhile go in between. */
+static void
+expire_tick(struct tmr_node *node, uint64_t now, void *ctx)
+{
+	struct mod_jobs *api =
+	    container_of(node, struct mod_jobs, expire_timer);
+	struct storeq_op *op;
+
+	(void)now;
+	(void)ctx;
+	if ((op = storeq_op_new(STOREQ_EXPIRE, expire_done, api)) != NULL) {
+		op->ttl_us = api->cfg.ttl_s * 1000000;
+		op->max = EXPIRE_BATCH;
+		if (storeq_submit(api->q, op) == STOREQ_OK) {
+			api->expire_op = op;
+			return;
+		}
+		storeq_op_free(op);
+	}
+	ev_timer_after(api->loop, &api->expire_timer, EXPIRE_INTERVAL_MS);
+}
+
 static bool
 add_latency(char **t, size_t *len, const struct jobstore_counts *s)
 {
@@ -419,12 +477,19 @@ jobs_metrics(void *ctx, size_t *lenp)
 	    metrics_add_series(&t, &len, "fcgilab_jobs_running", "gauge",
 	        "Jobs a worker holds a lease on.", s->count[JOBS_RUNNING]) &&
 	    metrics_add_series(&t, &len, "fcgilab_jobs_done_total", "counter",
-	        "Jobs finished with a result.", s->count[JOBS_DONE]) &&
+	        "Jobs finished with a result.", s->total[JOBS_DONE]) &&
 	    metrics_add_series(&t, &len, "fcgilab_jobs_failed_total", "counter",
-	        "Jobs that failed for good.", s->count[JOBS_FAILED]) &&
+	        "Jobs that failed for good.", s->total[JOBS_FAILED]) &&
 	    metrics_add_series(&t, &len, "fcgilab_jobs_cancelled_total",
 	        "counter", "Jobs cancelled while queued.",
-	        s->count[JOBS_CANCELLED]) &&
+	        s->total[JOBS_CANCELLED]) &&
+	    metrics_add_series(&t, &len, "fcgilab_jobs_finished_kept", "gauge",
+	        "Finished jobs kept in the store until their TTL.",
+	        s->count[JOBS_DONE] + s->count[JOBS_FAILED] +
+	            s->count[JOBS_CANCELLED]) &&
+	    metrics_add_series(&t, &len, "fcgilab_jobs_expired_total",
+	        "counter", "Finished jobs deleted after their TTL.",
+	        s->expired) &&
 	    metrics_add_series(&t, &len, "fcgilab_jobs_retried_total",
 	        "counter", "Jobs put back after their worker was lost.",
 	        s->retried) &&
@@ -438,12 +503,26 @@ jobs_metrics(void *ctx, size_t *lenp)
 	    metrics_add_series(&t, &len, "fcgilab_jobs_store_batch_max",
 	        "gauge", "Most jobs committed in one transaction.",
 	        c.max_batch) &&
+	    metrics_add(&t, &len,
+	        "# HELP %s How long the store took for the last read of "
+	        "these figures.\n# TYPE %s gauge\n%s %.6f\n",
+	        "fcgilab_jobs_store_counts_seconds",
+	        "fcgilab_jobs_store_counts_seconds",
+	        "fcgilab_jobs_store_counts_seconds",
+	        (double)c.counts_us / 1e6) &&
 	    metrics_add_series(&t, &len, "fcgilab_jobs_store_errors_total",
 	        "counter", "Store operations that failed.", c.errors) &&
 	    metrics_add_series(&t, &len, "fcgilab_jobs_store_refused_total",
 	        "counter",
 	        "Requests refused with 503: the store queue was full.",
-	        api->refused_full);
+	        api->refused_full) &&
+	    metrics_add_series(&t, &len, "fcgilab_jobs_max_queued", "gauge",
+	        "Jobs that may be queued (--max-queued); POSTs beyond are 503.",
+	        api->cfg.max_queued) &&
+	    metrics_add_series(&t, &len, "fcgilab_jobs_queue_full_total",
+	        "counter",
+	        "Jobs refused with 503: --max-queued jobs were queued.",
+	        c.full);
 	if (!ok) {
 		free(t);
 		return NULL;
@@ -465,9 +544,17 @@ on_store_fd(struct ev_loop *loop, int fd, unsigned events, void *data)
 	storeq_drain(api->q);
 }
 
+void
+mod_jobs_config_init(struct mod_jobs_config *c)
+{
+	c->max_queued = MOD_JOBS_DEFAULT_MAX_QUEUED;
+	c->ttl_s = MOD_JOBS_DEFAULT_TTL_S;
+}
+
 struct mod_jobs *
 mod_jobs_new(struct mux *m, const struct jobs_tasks *tasks, const char *url,
-    const char *password, char *err, size_t errlen)
+    const char *password, const struct mod_jobs_config *cfg, char *err,
+    size_t errlen)
 {
 	struct jobstore *store;
 	struct mod_jobs *api;
@@ -483,7 +570,12 @@ mod_jobs_new(struct mux *m, const struct jobs_tasks *tasks, const char *url,
 	api->loop = mux_loop(m);
 	api->tasks = tasks;
 	api->store_name = store->ops->name;
-	if (storeq_new(&api->q, store, MAX_PENDING, MAX_BATCH) != STOREQ_OK) {
+	if (cfg != NULL)
+		api->cfg = *cfg;
+	else
+		mod_jobs_config_init(&api->cfg);
+	if (storeq_new(&api->q, store, MAX_PENDING, MAX_BATCH,
+	        api->cfg.max_queued) != STOREQ_OK) {
 		snprintf(err, errlen, "store thread: %s", strerror(errno));
 		free(api);
 		return NULL;
@@ -500,6 +592,9 @@ mod_jobs_new(struct mux *m, const struct jobs_tasks *tasks, const char *url,
 	mux_metrics_register(m, jobs_metrics, api);
 	tmr_node_init(&api->counts_timer, counts_tick);
 	counts_tick(&api->counts_timer, 0, NULL); /* first figures at once */
+	tmr_node_init(&api->expire_timer, expire_tick);
+	if (api->cfg.ttl_s > 0) /* 0: kept for ever */
+		expire_tick(&api->expire_timer, 0, NULL);
 	return api;
 }
 
@@ -509,8 +604,11 @@ mod_jobs_free(struct mod_jobs *api)
 	if (api == NULL)
 		return;
 	tmr_cancel(ev_timers(api->loop), &api->counts_timer);
+	tmr_cancel(ev_timers(api->loop), &api->expire_timer);
 	if (api->counts_op != NULL)
 		api->counts_op->owner = NULL;
+	if (api->expire_op != NULL)
+		api->expire_op->owner = NULL;
 	ev_del(api->loop, storeq_fd(api->q));
 	storeq_free(api->q); /* stores what was accepted; runs done() */
 	free(api);

@@ -199,8 +199,9 @@ enqueued(void *arg, enum jobstore_result res, const char *id)
 	if (res != JOBSTORE_OK) {
 		unstore(ur); /* refused after storing: no file is left */
 		ur->state = UP_OVER;
-		mux_req_respond_detail(
-		    r, 503, APIJSON_RETRY_AFTER, APIJSON_UNAVAILABLE);
+		mux_req_respond_detail(r, 503, APIJSON_RETRY_AFTER,
+		    res == JOBSTORE_FULL ? MOD_JOBS_FULL_DETAIL
+		                         : APIJSON_UNAVAILABLE);
 	} else {
 		snprintf(
 		    headers, sizeof(headers), "Location: /jobs/%s\r\n", id);

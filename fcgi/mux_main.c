@@ -17,7 +17,8 @@
  *  - SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to
  *    --grace seconds), exit 0.
  *  - --queue URL: serve the jobs API (mod_jobs.h) on that store; without
- *    it /jobs is not served (404). Redis's password comes from
+ *    it /jobs is not served (404); --max-queued and --job-ttl bound it.
+ *    Redis's password comes from
  *    --queue-password-file, a systemd credential, the environment or the
  *    URL (redis_auth.h: the URL's is masked in our argv at once), and is
  *    erased here once the store has its copy; a password the server
@@ -63,6 +64,7 @@ struct opts {
 	uint64_t max_upload, uploads_quota;
 	unsigned upload_ttl_ms;
 	const char *password_file;
+	struct mod_jobs_config jobs;
 };
 
 #define BIG  1099511627776.0 /* 2^40 */
@@ -130,6 +132,12 @@ parse_args(int argc, char **argv, struct mux_config *cfg, struct opts *o)
 	        "FILE",
 	        "Redis's password, from FILE (see also "
 	        "FCGILAB_REDIS_PASSWORD, $CREDENTIALS_DIRECTORY)"},
+	    {"max-queued", 0, OPT_INT, &o->jobs.max_queued, sizeof(uint64_t), 1,
+	        BIG, "N",
+	        "jobs that may wait in the store; then POST /jobs is 503"},
+	    {"job-ttl", 0, OPT_INT, &o->jobs.ttl_s, sizeof(uint64_t), 0,
+	        MOD_JOBS_MAX_TTL_S, "SECS",
+	        "keep finished jobs this long; 0: for ever"},
 	    {"uploads", 'u', OPT_STRING, &o->uploads, 0, 0, 0, "DIR",
 	        "store POST /upload bodies in DIR"},
 	    {"max-upload", 0, OPT_INT, &o->max_upload, sizeof(uint64_t), 1, BIG,
@@ -205,6 +213,7 @@ main(int argc, char **argv)
 
 	nofile = ev_raise_nofile();
 	mux_config_init(&cfg, nofile > 0 ? (unsigned)nofile : 1024);
+	mod_jobs_config_init(&o.jobs);
 	if ((res = parse_args(argc, argv, &cfg, &o)) != OPTS_OK)
 		return res == OPTS_EXIT ? 0 : 2;
 	/* first: it masks the URL's password in our argv */
@@ -267,7 +276,7 @@ main(int argc, char **argv)
 		stats_task_add(
 		    &tasks, NULL); /* validated here, run by workers */
 		jobs = mod_jobs_new(m, &tasks, o.queue,
-		    redis_auth_password(&rauth), err, sizeof(err));
+		    redis_auth_password(&rauth), &o.jobs, err, sizeof(err));
 		redis_auth_wipe(&rauth); /* the store has its own copy */
 		if (jobs == NULL) {
 			fprintf(stderr, "fcgilab-mux: jobs: %s\n", err);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "storeq.h"
@@ -23,6 +24,7 @@ struct storeq {
 	pthread_cond_t cv;  /* the thread waits here for work */
 	struct op_list pending, finished;
 	size_t max_pending, max_batch;
+	uint64_t max_queued;
 	bool stopping;
 	int efd;
 	pthread_t thread;
@@ -30,7 +32,17 @@ struct storeq {
 	struct storeq_counters counters;
 	/* the thread's scratch for one batch of enqueues */
 	struct jobs_new *batch;
+	uint64_t counts_us; /* the thread's: the last COUNTS, timed */
 };
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static void
 list_append(struct op_list *l, struct storeq_op *op)
@@ -95,13 +107,16 @@ static void
 run_enqueues(struct storeq *q, struct storeq_op **ops, size_t n)
 {
 	enum jobstore_result res;
-	size_t i;
+	size_t i, stored = 0;
 
 	for (i = 0; i < n; i++)
 		q->batch[i] = ops[i]->job; /* shallow: the strings stay */
-	res = q->store->ops->enqueue(q->store, q->batch, n);
+	res = q->store->ops->enqueue(
+	    q->store, q->batch, n, q->max_queued, &stored);
 	for (i = 0; i < n; i++) {
-		ops[i]->res = res;
+		/* the first `stored` found room; the others, none */
+		ops[i]->res =
+		    res == JOBSTORE_OK && i >= stored ? JOBSTORE_FULL : res;
 		ops[i]->job.created_us = q->batch[i].created_us;
 	}
 }
@@ -121,8 +136,15 @@ run_one(struct storeq *q, struct storeq_op *op)
 	case STOREQ_LIST:
 		op->res = s->ops->list(s, &op->q, &op->page);
 		break;
-	case STOREQ_COUNTS:
+	case STOREQ_COUNTS: {
+		uint64_t t0 = mono_us();
+
 		op->res = s->ops->counts(s, &op->counts);
+		q->counts_us = mono_us() - t0;
+		break;
+	}
+	case STOREQ_EXPIRE:
+		op->res = s->ops->expire(s, op->ttl_us, op->max, &op->expired);
 		break;
 	case STOREQ_ENQUEUE: /* batched by run_batch */
 		break;
@@ -177,6 +199,7 @@ finish_batch(
 
 	pthread_mutex_lock(&q->mu);
 	q->counters.commits += commits;
+	q->counters.counts_us = q->counts_us;
 	if (biggest > q->counters.max_batch)
 		q->counters.max_batch = biggest;
 	was_empty = q->finished.head == NULL;
@@ -185,6 +208,8 @@ finish_batch(
 		q->counters.ops++;
 		if (op->kind == STOREQ_ENQUEUE && op->res == JOBSTORE_OK)
 			q->counters.enqueued++;
+		if (op->kind == STOREQ_ENQUEUE && op->res == JOBSTORE_FULL)
+			q->counters.full++;
 		note_error(q, op);
 		list_append(&q->finished, op);
 	}
@@ -231,7 +256,7 @@ thread_main(void *arg)
 
 enum storeq_result
 storeq_new(struct storeq **out, struct jobstore *store, size_t max_pending,
-    size_t max_batch)
+    size_t max_batch, uint64_t max_queued)
 {
 	sigset_t all, old;
 	struct storeq *q;
@@ -247,6 +272,7 @@ storeq_new(struct storeq **out, struct jobstore *store, size_t max_pending,
 	q->store = store;
 	q->max_pending = max_pending;
 	q->max_batch = max_batch;
+	q->max_queued = max_queued;
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	if ((q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)

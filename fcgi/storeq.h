@@ -26,7 +26,11 @@
  *    to NULL and done() then just frees the operation. So nothing needs
  *    cancelling: a job whose client left is stored all the same.
  *  - Bounded: at most max_pending operations wait (STOREQ_EFULL beyond,
- *    the caller's 503).
+ *    the caller's 503). And the store's queue: an ENQUEUE finds room
+ *    only while fewer than max_queued jobs are queued (0: no bound),
+ *    counted by the store in the commit itself; one that does not is
+ *    done() with res JOBSTORE_FULL, and nothing of it is stored. Within
+ *    a batch, the earlier operations get the room first.
  *  - Shutdown: storeq_free() lets the thread finish every operation that
  *    was submitted (accepted jobs are stored), joins it, runs the done()
  *    callbacks left, and closes the store.
@@ -54,6 +58,7 @@ enum storeq_kind {
 	STOREQ_LIST,    /* q -> res, page */
 	STOREQ_CANCEL,  /* id -> res, rec */
 	STOREQ_COUNTS,  /* -> res, counts */
+	STOREQ_EXPIRE,  /* ttl_us, max -> res, expired */
 };
 
 struct storeq_op;
@@ -68,11 +73,14 @@ struct storeq_op {
 	struct jobs_new job;
 	char id[JOBS_ID_LEN + 1];
 	struct jobs_page_req q;
+	uint64_t ttl_us;
+	size_t max;
 	/* outputs */
 	enum jobstore_result res;
 	struct jobs_record rec;
 	struct jobs_page page;
 	struct jobstore_counts counts;
+	size_t expired;
 	char err[JOBSTORE_ERR_MAX]; /* the store's message when res is EIO */
 };
 
@@ -88,14 +96,16 @@ struct storeq;
 struct storeq_counters {
 	uint64_t ops;       /* operations run */
 	uint64_t enqueued;  /* jobs committed */
+	uint64_t full;      /* jobs refused: max_queued were queued */
 	uint64_t commits;   /* enqueue transactions */
 	uint64_t max_batch; /* most jobs in one commit */
 	uint64_t errors;    /* operations that failed with EIO */
+	uint64_t counts_us; /* how long the last COUNTS took in the store */
 };
 
 /* Start the thread, which owns store from now on (also on failure). */
 enum storeq_result storeq_new(struct storeq **out, struct jobstore *store,
-    size_t max_pending, size_t max_batch);
+    size_t max_pending, size_t max_batch, uint64_t max_queued);
 
 /* Shut down as the contract says. NULL is a no-op. */
 void storeq_free(struct storeq *q);

@@ -387,6 +387,7 @@ work(struct jobstore *st, struct heartbeat *hb, const struct jobs_tasks *ts,
 		case JOBSTORE_ENOMEM:
 		case JOBSTORE_EINVAL:
 		case JOBSTORE_EAUTH:
+		case JOBSTORE_FULL:
 			if (!said)
 				logf_("claiming: %s", jobstore_error(st));
 			said = true;

@@ -14,6 +14,12 @@ load "${abs_top_srcdir:?}/tests/helpers/jobs"
 setup_file() { jobs_stack_start --pool 1 --workers 2 --worker-arg --poll=20; }
 teardown_file() { jobs_stack_stop; }
 teardown() { stack_logs_on_failure; }
+# The last tests restart the stack with other limits, on a new port;
+# tests run in processes of their own, so each reads the port again.
+setup() {
+	PORT=$(<"$STATE/port")
+	BASE=http://127.0.0.1:$PORT
+}
 
 # post BODY [curl args…]: POST /jobs with a JSON Content-Type.
 post() {
@@ -275,4 +281,215 @@ post() {
 	run "$FCGILAB" status --state "$STATE"
 	assert_success
 	assert_line --regexp '^workers   running, supervisor pid [0-9]+, 2 workers: [0-9]+ [0-9]+; jobs in '
+}
+
+# --- retention and a bounded queue (these restart the stack) ---------------
+
+@test "100,000 finished jobs two days old: counted as written, expired in batches while POSTs are served" {
+	local done0 expired0 kept ids id
+	wait_idle
+	wait_metric fcgilab_jobs_queue_depth -eq 0
+	done0=$(jobs_metric fcgilab_jobs_done_total)
+	expired0=$(jobs_metric fcgilab_jobs_expired_total)
+	# behind the store's back, as a long-running stack would have left
+	# them; the default TTL is a day
+	jobs_fill_finished 100000 $((2 * 86400))
+	wait_metric fcgilab_jobs_done_total -ge $((done0 + 100000))
+	# the expiry goes on a batch at a time: jobs posted meanwhile are
+	# stored, run and kept
+	ids=$(for _ in $(seq 20); do post_job '{"task":"wait","secs":0}'; done)
+	assert_equal "$(grep -c . <<<"$ids")" 20
+	wait_metric fcgilab_jobs_expired_total -ge $((expired0 + 100000)) 120
+	for id in $ids; do
+		wait_job "$id" "done"
+	done
+	http GET /jobs/f0000000000000000000000000000001
+	assert_equal "$code" 404
+	assert_equal "$body" '{"detail":"Job not found"}'
+	# the counts say what the list holds: nothing of the 100,000 is left
+	sleep 1.1
+	kept=$(jobs_metric fcgilab_jobs_finished_kept)
+	assert_equal "$kept" "$(($(all_ids status=done | wc -l) + $(all_ids status=failed | wc -l) + $(all_ids status=cancelled | wc -l)))"
+	# and the totals never go down
+	(($(jobs_metric fcgilab_jobs_done_total) >= done0 + 100000 + 20))
+}
+
+@test "--max-queued 5: the 6th POST is 503 with Retry-After and a JSON detail, and nothing is stored" {
+	local before i f codes
+	wait_idle
+	jobs_stack_restart --pool 1 --workers 0 --max-queued 5
+	before=$(all_ids | wc -l)
+	for i in 1 2 3 4 5; do
+		post_job '{"task":"wait","secs":0}' >/dev/null
+	done
+	post '{"task":"wait","secs":0}'
+	assert_equal "$code" 503
+	assert_equal "$(header Retry-After)" 1
+	assert_equal "$(header Content-Type)" application/json
+	assert_equal "$body" '{"detail":"Too many queued jobs"}'
+	# a flood of 40 at once: every one refused, none stored
+	codes=$(concurrent 40 /jobs -H 'Content-Type: application/json' -d '{"task":"wait","secs":0}')
+	assert_equal "$(sort -u <<<"$codes")" 503
+	# a stats upload enqueues its job through the same bound
+	f=$BATS_TEST_TMPDIR/a.csv
+	printf 'x\n1\n' >"$f"
+	http POST '/uploads?process=stats' -F "file=@$f;type=text/csv"
+	assert_equal "$code" 503
+	assert_equal "$(header Retry-After)" 1
+	assert_equal "$body" '{"detail":"Too many queued jobs"}'
+	assert_equal "$(all_ids | wc -l)" $((before + 5))
+	assert_equal "$(all_ids status=queued | wc -l)" 5
+	wait_metric fcgilab_jobs_queue_full_total -ge 42
+	assert_equal "$(jobs_metric fcgilab_jobs_max_queued)" 5
+	# the mux is fine, and once workers drain the queue there is room
+	jobs_stack_restart --pool 1 --workers 2 --worker-arg --poll=20 --max-queued 5
+	wait_idle
+	post '{"task":"wait","secs":0}'
+	assert_equal "$code" 202
+}
+
+@test "--max-queued 10: a burst of 60 at once from an empty queue stores exactly 10, and all 10 run" {
+	local out codes ids id
+	wait_idle
+	jobs_stack_restart --pool 1 --workers 0 --max-queued 10
+	# each answer to a file of its own: nothing interleaves
+	out=$(seq 60 | xargs -P 30 -I{} curl -sS --max-time 20 -H 'Content-Type: application/json' \
+		-d '{"task":"wait","secs":0}' -o "$BATS_TEST_TMPDIR/r{}" -w '%{http_code}\n' "$BASE/jobs")
+	codes=$(sort <<<"$out" | uniq -c | awk '{ print $2 "x" $1 }' | paste -sd ' ')
+	assert_equal "$codes" "202x10 503x50"
+	ids=$(cat "$BATS_TEST_TMPDIR"/r* | jq -r '.id // empty')
+	assert_equal "$(grep -c . <<<"$ids")" 10
+	assert_equal "$(all_ids status=queued | sort)" "$(sort <<<"$ids")"
+	jobs_stack_restart --pool 1 --workers 2 --worker-arg --poll=20
+	for id in $ids; do
+		wait_job "$id" "done"
+	done
+}
+
+@test "--job-ttl 1: a finished job is gone after it (404, off the list); queued and running jobs are kept" {
+	local quick a b c done0 i
+	wait_idle
+	jobs_stack_restart --pool 1 --workers 2 --worker-arg --poll=20 --job-ttl 1
+	done0=$(jobs_metric fcgilab_jobs_done_total)
+	quick=$(post_job '{"task":"wait","secs":0}')
+	wait_job "$quick" "done"
+	a=$(post_job '{"task":"wait","secs":8}')
+	b=$(post_job '{"task":"wait","secs":8}')
+	wait_job "$a" running
+	wait_job "$b" running
+	c=$(post_job '{"task":"wait","secs":0}') # waits: both workers busy
+	for i in $(seq 100); do
+		[[ $(curl -sS -o /dev/null -w '%{http_code}' "$BASE/jobs/$quick") == 404 ]] && break
+		sleep 0.1
+	done
+	http GET "/jobs/$quick"
+	assert_equal "$code" 404
+	assert_equal "$body" '{"detail":"Job not found"}'
+	run all_ids
+	refute_line "$quick"
+	assert_equal "$(job_field "$a" status)" running
+	assert_equal "$(job_field "$b" status)" running
+	assert_equal "$(job_field "$c" status)" queued
+	# nothing finished is kept past a second or two; the totals go on
+	for i in $(seq 50); do
+		[[ -z $(all_ids status=done) ]] && break
+		sleep 0.1
+	done
+	assert_equal "$(all_ids status=done)" ''
+	wait_metric fcgilab_jobs_expired_total -ge 1
+	(($(jobs_metric fcgilab_jobs_done_total) >= done0 + 1))
+	# and the others, once finished, go too
+	wait_job "$c" "done" 30
+	for i in $(seq 100); do
+		[[ $(curl -sS -o /dev/null -w '%{http_code}' "$BASE/jobs/$c") == 404 ]] && break
+		sleep 0.1
+	done
+	[[ $(curl -sS -o /dev/null -w '%{http_code}' "$BASE/jobs/$c") == 404 ]]
+}
+
+@test "--job-ttl and --max-queued: bad values are refused at start" {
+	run "$FCGILAB" start --port 0 --state "$STATE.bad" --max-queued 0
+	assert_failure 2
+	assert_output --partial 'max-queued must be'
+	run "$FCGILAB" start --port 0 --state "$STATE.bad" --job-ttl -1
+	assert_failure 2
+	run "$FCGILAB" start --port 0 --state "$STATE.bad" --job-ttl 99999999999999999999
+	assert_failure 2
+	assert_output --partial 'job-ttl must be'
+	run "$abs_top_builddir/fcgi/fcgilab-mux" --job-ttl x
+	assert_failure 2
+	assert_output --partial 'bad value for --job-ttl: x'
+	run "$abs_top_builddir/fcgi/fcgilab-mux" --max-queued 0
+	assert_failure 2
+	assert_output --partial 'bad value for --max-queued: 0'
+	[[ ! -e $STATE.bad ]]
+}
+
+@test "Redis: a job hash gone from under its indexes: pages skip it, GET is 404, workers skip it" {
+	[[ $JOBS_STORE == redis ]] || skip "the Redis store's own case"
+	local -a ids=() seen=()
+	local i id
+	wait_idle
+	jobs_stack_restart --pool 1 --workers 0
+	for i in $(seq 7); do
+		ids+=("$(post_job '{"task":"wait","secs":0}')")
+	done
+	# evicted (maxmemory) or deleted by hand: the hash goes, the
+	# indexes keep its member
+	assert_equal "$(rcli DEL "fcgilab:jobs:job:${ids[3]}")" 1
+	mapfile -t seen < <(all_ids | head -n 6)
+	assert_equal "${seen[*]}" "${ids[6]} ${ids[5]} ${ids[4]} ${ids[2]} ${ids[1]} ${ids[0]}"
+	http GET "/jobs?limit=4&status=queued"
+	assert_equal "$code" 200
+	assert_equal "$(jq -r '[.items[].id] | join(" ")' <<<"$body")" "${ids[6]} ${ids[5]} ${ids[4]} ${ids[2]}"
+	http GET "/jobs/${ids[3]}"
+	assert_equal "$code" 404
+	http DELETE "/jobs/${ids[3]}"
+	assert_equal "$code" 404
+	# an eviction storm: 2,500 members without a hash, newer than any job
+	awk 'BEGIN { for (i = 0; i < 2500; i++)
+		printf "ZADD fcgilab:jobs:all 0 %017d:e%031x\r\n", 90000000000000000 + i, i }' |
+		rcli --pipe >/dev/null
+	run all_ids
+	assert_success
+	refute_line --regexp '^e0{20}'
+	assert_line "${ids[0]}"
+	assert_line "${ids[6]}"
+	# the walk forgot them (and the gone job): the index holds jobs only
+	assert_equal "$(rcli ZCARD fcgilab:jobs:all)" "$(all_ids | wc -l)"
+	# a worker meets a queued job whose hash is gone: it skips it
+	rcli DEL "fcgilab:jobs:job:${ids[5]}" >/dev/null
+	jobs_stack_restart --pool 1 --workers 2 --worker-arg --poll=20
+	for i in 0 1 2 4 6; do
+		wait_job "${ids[$i]}" "done"
+	done
+	wait_metric fcgilab_jobs_queue_depth -eq 0
+	assert_equal "$(rcli ZCARD fcgilab:jobs:st:queued)" 0
+	http GET "/jobs/${ids[5]}"
+	assert_equal "$code" 404
+}
+
+@test "Redis: a store from before retention: its finished jobs are indexed, counted and expire" {
+	[[ $JOBS_STORE == redis ]] || skip "the Redis store's own case"
+	local id ndone
+	wait_idle
+	jobs_stack_restart --pool 1 --workers 2 --worker-arg --poll=20
+	id=$(post_job '{"task":"wait","secs":0}')
+	wait_job "$id" "done"
+	# as an earlier version left it: no index by end time, no totals
+	rcli DEL fcgilab:jobs:finished >/dev/null
+	rcli HDEL fcgilab:jobs:stats schema indexed total_done total_failed total_cancelled \
+		indexing_done indexing_failed indexing_cancelled >/dev/null
+	ndone=$(rcli ZCARD fcgilab:jobs:st:done)
+	((ndone >= 1))
+	jobs_stack_restart --pool 1 --workers 2 --worker-arg --poll=20 --job-ttl 1
+	for _ in $(seq 100); do
+		[[ $(curl -sS -o /dev/null -w '%{http_code}' "$BASE/jobs/$id") == 404 ]] && break
+		sleep 0.1
+	done
+	http GET "/jobs/$id"
+	assert_equal "$code" 404
+	(($(jobs_metric fcgilab_jobs_done_total) >= ndone))
+	assert_equal "$(rcli ZCARD fcgilab:jobs:st:done)" 0
+	assert_equal "$(rcli HGET fcgilab:jobs:stats indexed)" 1
 }

@@ -22,7 +22,7 @@ load "${abs_top_srcdir:?}/tests/helpers/jobs"
 # The commands the store sends (and its Lua scripts call): no more.
 ALICE_ACL=(resetchannels '~fcgilab:jobs:*' -@all +select '+script|load'
 	+evalsha +time +get +set +exists +hset +hget +hmget +hincrby +hgetall
-	+zadd +zrem +zcard +zrange +zrangebyscore +zrevrangebylex)
+	+zadd +zrem +zcard +zrange +zrangebyscore +zrevrangebylex +del)
 
 WORKER=$abs_top_builddir/fcgi/fcgilab-worker
 MUX=$abs_top_builddir/fcgi/fcgilab-mux

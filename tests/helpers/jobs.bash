@@ -159,3 +159,61 @@ wait_idle() {
 		sleep 0.1
 	done
 }
+
+# rcli ARG…: redis-cli on the suite's own Redis.
+rcli() {
+	redis-cli -p "$REDIS_PORT" "$@"
+}
+
+# jobs_fill_finished N AGE: N done jobs, finished AGE seconds ago, written
+# straight into the store behind the stack's back (sqlite3 in one
+# transaction; Redis through redis-cli --pipe), the way a long-running
+# stack would have left them. Ids start with "f" (never one of ours:
+# those are random, so this prefix is theirs only by chance of 1 in 16,
+# and a collision would fail the insert, not pass the test).
+jobs_fill_finished() {
+	local n=$1 age=$2 now
+	now=$(($(date +%s) * 1000000))
+	if [[ $JOBS_STORE == redis ]]; then
+		awk -v n="$n" -v now="$now" -v age="$age" 'BEGIN {
+			P = "fcgilab:jobs:"
+			for (i = 1; i <= n; i++) {
+				id = sprintf("f%031x", i)
+				c = now - (age + 10) * 1000000 + i
+				f = now - age * 1000000 + i
+				m = sprintf("%017d:%s", c, id)
+				printf "HSET %sjob:%s id %s task wait params {} status done attempts 1 max_attempts 3 created %d started %d finished %d result {}\r\n", P, id, id, c, c, f
+				printf "ZADD %sall 0 %s\r\nZADD %sst:done 0 %s\r\nZADD %sfinished %d %s\r\n", P, m, P, m, P, f, m
+			}
+			printf "HINCRBY %sstats total_done %d\r\n", P, n
+		}' | redis-cli -p "$REDIS_PORT" --pipe >/dev/null
+	else
+		"${SQLITE3_SHELL:-sqlite3}" "$STATE/jobs.db" >/dev/null <<SQL
+PRAGMA busy_timeout = 10000;
+BEGIN IMMEDIATE;
+WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < $n)
+INSERT INTO jobs (id, task, params, status, attempts, max_attempts, result,
+	created_us, started_us, finished_us)
+SELECT printf('f%031x', i), 'wait', '{}', 'done', 1, 3, '{}',
+	$now - ($age + 10) * 1000000 + i, $now - ($age + 10) * 1000000 + i,
+	$now - $age * 1000000 + i FROM k;
+COMMIT;
+SQL
+	fi
+}
+
+# wait_metric NAME OP VALUE [SECS]: until /metrics' NAME OP VALUE (an
+# arithmetic comparison: -eq, -ge, -le …); the store's figures are
+# refreshed every second.
+wait_metric() {
+	local deadline=$((SECONDS + ${4:-20})) v
+	while :; do
+		v=$(jobs_metric "$1")
+		[[ -n $v ]] && test "$v" "$2" "$3" && return 0
+		if ((SECONDS >= deadline)); then
+			echo "metric $1 = ${v:-none}, not $2 $3" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}

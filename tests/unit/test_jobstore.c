@@ -4,11 +4,16 @@
  * Redis suite, tests/jobs-redis.bats, runs this binary on its own
  * redis-server): enqueue in batches, get, pages that walk every job once,
  * cancel, claim with leases, renew, fenced finish, expired leases put back
- * or failed, the counts, and two connections claiming at once.
+ * or failed, the counts, two connections claiming at once, the bounded
+ * queue (max_queued), expiry of finished jobs after a TTL; and after
+ * each step, the counts (kept by the store, never scanned) against a walk
+ * of every job. On SQLite, a database from before the counts were kept
+ * is counted once when opened.
  */
 #include "config.h"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +62,17 @@ make_jobs(struct jobs_new *jobs, size_t n, int max_attempts)
 	}
 }
 
+/* Enqueue all of jobs (no bound): OK only if all n were stored. */
+static enum jobstore_result
+enqueue(struct jobstore *s, struct jobs_new *jobs, size_t n)
+{
+	enum jobstore_result r;
+	size_t stored = 0;
+
+	r = s->ops->enqueue(s, jobs, n, 0, &stored);
+	return r == JOBSTORE_OK && stored != n ? JOBSTORE_FULL : r;
+}
+
 static void
 free_jobs(struct jobs_new *jobs, size_t n)
 {
@@ -72,7 +88,7 @@ test_enqueue_get(struct jobstore *s, struct jobs_new *jobs)
 	struct jobs_record r;
 
 	make_jobs(jobs, 3, 3);
-	ok(s->ops->enqueue(s, jobs, 3) == JOBSTORE_OK, "enqueue a batch of 3");
+	ok(enqueue(s, jobs, 3) == JOBSTORE_OK, "enqueue a batch of 3");
 	ok(jobs[0].created_us > 0 && jobs[0].created_us < jobs[1].created_us &&
 	        jobs[1].created_us < jobs[2].created_us,
 	    "  created_us set, in batch order");
@@ -126,6 +142,34 @@ walk(struct jobstore *s, int status, int limit, size_t *pages, bool *sorted)
 	}
 }
 
+/* The store's counts against a walk of every status (and, before any
+ * expiry, the totals equal the counts); label says after what. */
+static void
+check_counts(struct jobstore *s, const char *label, bool expired)
+{
+	struct jobstore_counts c;
+	size_t pages, n[JOBS_STATUS__MAX];
+	bool sorted, same = true;
+	int st;
+
+	if (!ok(s->ops->counts(s, &c) == JOBSTORE_OK, "counts after %s", label))
+		return;
+	for (st = 0; st < JOBS_STATUS__MAX; st++) {
+		n[st] = walk(s, st, 100, &pages, &sorted);
+		same = same && n[st] == c.count[st];
+		if (st >= JOBS_DONE)
+			same = same &&
+			    (expired ? c.total[st] >= c.count[st]
+			             : c.total[st] == c.count[st]);
+	}
+	ok(same,
+	    "  exact: queued %llu, running %llu, done %llu, failed %llu, "
+	    "cancelled %llu (walked %zu %zu %zu %zu %zu)",
+	    (unsigned long long)c.count[0], (unsigned long long)c.count[1],
+	    (unsigned long long)c.count[2], (unsigned long long)c.count[3],
+	    (unsigned long long)c.count[4], n[0], n[1], n[2], n[3], n[4]);
+}
+
 static void
 test_pages(struct jobstore *s)
 {
@@ -134,8 +178,8 @@ test_pages(struct jobstore *s)
 	bool sorted;
 
 	make_jobs(more, 22, 3);
-	ok(s->ops->enqueue(s, more, 10) == JOBSTORE_OK &&
-	        s->ops->enqueue(s, more + 10, 12) == JOBSTORE_OK,
+	ok(enqueue(s, more, 10) == JOBSTORE_OK &&
+	        enqueue(s, more + 10, 12) == JOBSTORE_OK,
 	    "enqueue 22 more");
 	ok(more[10].created_us > more[9].created_us &&
 	        more[21].created_us > more[20].created_us,
@@ -239,8 +283,7 @@ test_leases(struct jobstore *s)
 	ok(drain(s) == 23, "drain the other 23 jobs");
 	make_jobs(j, 1, 2);
 	make_jobs(j + 1, 1, 1);
-	ok(s->ops->enqueue(s, j, 2) == JOBSTORE_OK,
-	    "two jobs: max_attempts 2 and 1");
+	ok(enqueue(s, j, 2) == JOBSTORE_OK, "two jobs: max_attempts 2 and 1");
 	ok(s->ops->claim(s, "dead", 60, &r, &l1) == JOBSTORE_OK &&
 	        strcmp(r.id, j[0].id) == 0,
 	    "a worker claims the first with a 60 ms lease");
@@ -315,7 +358,7 @@ test_concurrent(struct jobstore *s)
 	size_t i, k, dup = 0;
 
 	make_jobs(j, 100, 3);
-	ok(s->ops->enqueue(s, j, 100) == JOBSTORE_OK, "100 jobs in one commit");
+	ok(enqueue(s, j, 100) == JOBSTORE_OK, "100 jobs in one commit");
 	pthread_create(&ta, NULL, claimer_main, &a);
 	pthread_create(&tb, NULL, claimer_main, &b);
 	pthread_join(ta, NULL);
@@ -327,6 +370,190 @@ test_concurrent(struct jobstore *s)
 	    "two connections claiming at once: %zu + %zu jobs, %zu twice", a.n,
 	    b.n, dup);
 	free_jobs(j, 100);
+}
+
+/* Is there no job id (NOTFOUND)? */
+static bool
+gone(struct jobstore *s, const char *id)
+{
+	struct jobs_record r;
+	enum jobstore_result res = s->ops->get(s, id, &r);
+
+	if (res == JOBSTORE_OK)
+		jobs_record_free(&r);
+	return res == JOBSTORE_NOTFOUND;
+}
+
+static void
+test_bounded(struct jobstore *s)
+{
+	struct jobstore_lease lease;
+	struct jobs_record r;
+	struct jobs_new j[5];
+	enum jobstore_result res;
+	size_t stored = 99;
+
+	make_jobs(j, 5, 3);
+	res = s->ops->enqueue(s, j, 5, 3, &stored);
+	ok(res == JOBSTORE_OK && stored == 3,
+	    "max_queued 3, none queued: 3 of a batch of 5 stored (%zu)",
+	    stored);
+	ok(s->ops->get(s, j[2].id, &r) == JOBSTORE_OK && gone(s, j[3].id) &&
+	        gone(s, j[4].id),
+	    "  the first 3 of the batch; the others not at all");
+	jobs_record_free(&r);
+	res = s->ops->enqueue(s, j + 3, 1, 3, &stored);
+	ok(res == JOBSTORE_OK && stored == 0,
+	    "  3 queued: the next stores nothing (%zu)", stored);
+	check_counts(s, "a refused enqueue", false);
+	ok(s->ops->claim(s, "w", 5000, &r, &lease) == JOBSTORE_OK,
+	    "a worker claims one");
+	res = s->ops->enqueue(s, j + 3, 2, 3, &stored);
+	ok(res == JOBSTORE_OK && stored == 1,
+	    "  which makes room for one more (%zu)", stored);
+	ok(s->ops->enqueue(s, j + 4, 1, 0, &stored) == JOBSTORE_OK &&
+	        stored == 1,
+	    "max_queued 0: no bound");
+	s->ops->finish(s, r.id, &lease, JOBS_DONE, "{}", NULL);
+	jobs_record_free(&r);
+	check_counts(s, "bounded enqueues", false);
+	ok(drain(s) == 4, "drain the 4 queued");
+	free_jobs(j, 5);
+}
+
+static void
+test_expire(struct jobstore *s, const struct jobs_new *old_job)
+{
+	struct jobstore_counts before, after;
+	struct jobstore_lease la, lb;
+	struct jobs_record r;
+	struct jobs_new j[3];
+	enum jobstore_result res;
+	size_t n = 99, deleted = 0, rounds = 0, finished;
+	bool small = true;
+
+	res = s->ops->expire(s, 3600ULL * 1000000, 10, &n);
+	ok(res == JOBSTORE_OK && n == 0,
+	    "expire with a TTL of an hour: none that old (%zu)", n);
+	s->ops->counts(s, &before);
+	finished = before.count[JOBS_DONE] + before.count[JOBS_FAILED] +
+	    before.count[JOBS_CANCELLED];
+	sleep_ms(1100);
+	make_jobs(j, 3, 3);
+	ok(enqueue(s, j, 3) == JOBSTORE_OK &&
+	        s->ops->claim(s, "w", 10000, &r, &la) == JOBSTORE_OK,
+	    "then: 3 jobs, one running");
+	jobs_record_free(&r);
+	ok(s->ops->claim(s, "w", 10000, &r, &lb) == JOBSTORE_OK &&
+	        s->ops->finish(s, j[1].id, &lb, JOBS_DONE, "{}", NULL) ==
+	            JOBSTORE_OK,
+	    "  one done just now, one queued");
+	jobs_record_free(&r);
+	while (s->ops->expire(s, 1000000, 10, &n) == JOBSTORE_OK && n > 0 &&
+	    rounds++ < 1000) {
+		deleted += n;
+		small = small && n <= 10;
+	}
+	ok(deleted == finished && small && rounds >= finished / 10,
+	    "TTL 1 s: the %zu jobs finished more than 1 s ago are deleted, "
+	    "10 at a time (%zu in %zu batches)",
+	    finished, deleted, rounds);
+	ok(gone(s, old_job->id),
+	    "  a deleted job is NOTFOUND, as an unknown one");
+	ok(s->ops->get(s, j[0].id, &r) == JOBSTORE_OK &&
+	        r.status == JOBS_RUNNING,
+	    "  the running job is kept");
+	jobs_record_free(&r);
+	ok(s->ops->get(s, j[1].id, &r) == JOBSTORE_OK && r.status == JOBS_DONE,
+	    "  the job done just now is kept");
+	jobs_record_free(&r);
+	ok(s->ops->get(s, j[2].id, &r) == JOBSTORE_OK &&
+	        r.status == JOBS_QUEUED,
+	    "  the queued job is kept");
+	jobs_record_free(&r);
+	s->ops->counts(s, &after);
+	ok(after.count[JOBS_DONE] == 1 && after.count[JOBS_FAILED] == 0 &&
+	        after.count[JOBS_CANCELLED] == 0 &&
+	        after.count[JOBS_QUEUED] == 1 && after.count[JOBS_RUNNING] == 1,
+	    "  counts: 1 queued, 1 running, 1 done");
+	ok(after.total[JOBS_DONE] == before.total[JOBS_DONE] + 1 &&
+	        after.total[JOBS_FAILED] == before.total[JOBS_FAILED] &&
+	        after.total[JOBS_CANCELLED] == before.total[JOBS_CANCELLED] &&
+	        after.expired == before.expired + finished,
+	    "  totals go on (done %llu), expired %llu",
+	    (unsigned long long)after.total[JOBS_DONE],
+	    (unsigned long long)after.expired);
+	check_counts(s, "expiry", true);
+	ok(s->ops->finish(s, j[0].id, &la, JOBS_DONE, "{}", NULL) ==
+	            JOBSTORE_OK &&
+	        drain(s) == 1,
+	    "the rest finish");
+	free_jobs(j, 3);
+}
+
+/* SQLite: a database made before the counts were kept (no counts, no
+ * triggers) is counted when first opened, and its jobs expire. */
+static void
+test_sqlite_before_counts(const char *dir)
+{
+	static const char old[] =
+	    "CREATE TABLE jobs (id TEXT PRIMARY KEY, task TEXT NOT NULL, "
+	    "params TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT "
+	    "NULL DEFAULT 0, max_attempts INTEGER NOT NULL, result TEXT, error "
+	    "TEXT, created_us INTEGER NOT NULL, started_us INTEGER, "
+	    "finished_us INTEGER, lease_owner TEXT, lease_expires_us INTEGER);"
+	    "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT "
+	    "NULL) WITHOUT ROWID;"
+	    "INSERT INTO counters VALUES ('retried', 2);"
+	    "INSERT INTO jobs (id, task, params, status, max_attempts, "
+	    "created_us, finished_us) VALUES "
+	    "('0000000000000000000000000000000a', 'wait', '{}', 'queued', 3, "
+	    "1, NULL),"
+	    "('0000000000000000000000000000000b', 'wait', '{}', 'queued', 3, "
+	    "2, NULL),"
+	    "('0000000000000000000000000000000c', 'wait', '{}', 'running', 3, "
+	    "3, NULL),"
+	    "('0000000000000000000000000000000d', 'wait', '{}', 'done', 3, 4, "
+	    "5),"
+	    "('0000000000000000000000000000000e', 'wait', '{}', 'done', 3, 6, "
+	    "7),"
+	    "('0000000000000000000000000000000f', 'wait', '{}', 'failed', 3, "
+	    "8, 9),"
+	    "('00000000000000000000000000000010', 'wait', '{}', 'cancelled', "
+	    "3, 10, 11);";
+	char path[256], err[JOBSTORE_ERR_MAX];
+	struct jobstore_counts c;
+	enum jobstore_result res;
+	struct jobstore *s;
+	sqlite3 *db;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/old.db", dir);
+	if (!ok(sqlite3_open(path, &db) == SQLITE_OK &&
+	            sqlite3_exec(db, old, NULL, NULL, NULL) == SQLITE_OK,
+	        "a database of an earlier version, without counts"))
+		return;
+	sqlite3_close(db);
+	if (!ok(jobstore_open(path, NULL, &s, err, sizeof(err)) ==
+	                JOBSTORE_OK &&
+	            s->ops->counts(s, &c) == JOBSTORE_OK,
+	        "open it: %s", s ? "ok" : err))
+		return;
+	ok(c.count[JOBS_QUEUED] == 2 && c.count[JOBS_RUNNING] == 1 &&
+	        c.count[JOBS_DONE] == 2 && c.count[JOBS_FAILED] == 1 &&
+	        c.count[JOBS_CANCELLED] == 1 && c.total[JOBS_DONE] == 2 &&
+	        c.retried == 2,
+	    "  counted once: 2 queued, 1 running, 2 done, 1 failed, 1 "
+	    "cancelled; retried kept");
+	res = s->ops->expire(s, 1000000, 100, &n);
+	ok(res == JOBSTORE_OK && n == 4, "  its finished jobs expire (%zu)", n);
+	check_counts(s, "expiring an old database", true);
+	jobstore_close(s);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/old.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/old.db-shm", dir);
+	unlink(path);
 }
 
 int
@@ -349,11 +576,20 @@ main(void)
 		return done_testing();
 	test_enqueue_get(s, jobs);
 	test_pages(s);
+	check_counts(s, "enqueues", false);
 	test_cancel(s, jobs);
+	check_counts(s, "cancels", false);
 	test_claim_finish(s, jobs);
+	check_counts(s, "claim and finish", false);
 	test_leases(s);
+	check_counts(s, "leases put back (retried) and failed", false);
 	test_concurrent(s);
+	check_counts(s, "concurrent claims", false);
+	test_bounded(s);
+	test_expire(s, &jobs[1]);
 	free_jobs(jobs, 3);
+	if (env == NULL || *env == '\0')
+		test_sqlite_before_counts(dir);
 	jobstore_close(s);
 	if (env == NULL || *env == '\0') {
 		snprintf(path, sizeof(path), "%s/jobs.db", dir);

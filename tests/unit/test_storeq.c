@@ -2,7 +2,8 @@
  * test_storeq — the mux's store thread over a real SQLite store: a burst
  * of enqueues shares commits, completions arrive through the eventfd on
  * the submitting thread, detached owners are skipped, the queue is
- * bounded, and shutdown stores what was accepted.
+ * bounded, shutdown stores what was accepted, and a burst past
+ * max_queued stores exactly max_queued jobs, the earliest first.
  */
 #include "config.h"
 
@@ -19,7 +20,8 @@
 
 #define BURST 300
 
-static int completed, told;
+static int completed, told, refused;
+static char first_refused[JOBS_ID_LEN + 1];
 
 static void
 done_cb(struct storeq_op *op)
@@ -27,6 +29,8 @@ done_cb(struct storeq_op *op)
 	completed++;
 	if (op->owner != NULL && op->res == JOBSTORE_OK)
 		told++;
+	if (op->res == JOBSTORE_FULL && refused++ == 0)
+		memcpy(first_refused, op->job.id, sizeof(first_refused));
 	storeq_op_free(op);
 }
 
@@ -85,7 +89,8 @@ main(void)
 	snprintf(path, sizeof(path), "%s/jobs.db", dir);
 	ok(jobstore_open(path, NULL, &s, err, sizeof(err)) == JOBSTORE_OK,
 	    "open an SQLite store");
-	ok(storeq_new(&q, s, 1000, 512) == STOREQ_OK, "start the store thread");
+	ok(storeq_new(&q, s, 1000, 512, 0) == STOREQ_OK,
+	    "start the store thread");
 	for (i = 0; i < BURST; i++)
 		storeq_submit(q, new_enqueue(i, &owner));
 	wait_for(q, BURST);
@@ -124,6 +129,28 @@ main(void)
 	storeq_free(q); /* stores every accepted job before it returns */
 	ok(count_jobs(path) == (size_t)(BURST + 2500 - full),
 	    "shutdown stored every accepted job (%zu)", count_jobs(path));
+
+	/* max_queued: a burst past it, in several batches */
+	snprintf(path, sizeof(path), "%s/bounded.db", dir);
+	ok(jobstore_open(path, NULL, &s, err, sizeof(err)) == JOBSTORE_OK &&
+	        storeq_new(&q, s, 1000, 64, 100) == STOREQ_OK,
+	    "a store thread with max_queued 100 (batches of 64)");
+	told = completed = refused = 0;
+	for (i = 0; i < BURST; i++)
+		storeq_submit(q, new_enqueue(10000 + i, &owner));
+	wait_for(q, BURST);
+	storeq_counters(q, &c);
+	ok(told == 100 && refused == BURST - 100 && c.full == BURST - 100 &&
+	        c.enqueued == 100,
+	    "a burst of %d: 100 stored, %d refused FULL (%d, %d)", BURST,
+	    BURST - 100, told, refused);
+	snprintf(err, sizeof(err), "%032x", 10000 + 100 + 1);
+	ok(strcmp(first_refused, err) == 0,
+	    "  the first 100 submitted got the room (first refused: %s)",
+	    first_refused);
+	storeq_free(q);
+	ok(count_jobs(path) == 100, "  100 queued in the store (%zu)",
+	    count_jobs(path));
 	snprintf(err, sizeof(err), "rm -rf %s", dir);
 	if (system(err) != 0)
 		return 1;
