@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -236,14 +237,16 @@ fin_work(struct offload_job *job)
 	part_name(f->id, part);
 	if (fsync(f->fd) != 0)
 		f->err = errno;
-	close(f->fd);
-	f->fd = -1;
+	/* renamed while still open, so still locked: another mux starting on
+	 * a shared directory never takes it for a crash's leftover */
 	if (f->err == 0 && renameat(f->u->dirfd, part, f->u->dirfd, f->id) != 0)
 		f->err = errno;
-	if (f->err != 0) {
+	if (f->err != 0)
 		unlinkat(f->u->dirfd, part, 0);
+	close(f->fd);
+	f->fd = -1;
+	if (f->err != 0)
 		return;
-	}
 	if (fsync(f->u->dirfd) != 0) { /* its name may not survive a crash */
 		f->err = errno;
 		unlinkat(f->u->dirfd, f->id, 0);
@@ -547,6 +550,9 @@ open_upload(struct upreq *ur)
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (ur->fd < 0)
 		return false;
+	/* held until the file has its final name: the mark of an upload in
+	 * progress (remove_stale_parts); NFS carries it to the other hosts */
+	(void)flock(ur->fd, LOCK_EX | LOCK_NB);
 	return (ur->md = EVP_MD_CTX_new()) != NULL &&
 	    EVP_DigestInit_ex(ur->md, ur->u->sha256, NULL) == 1;
 }
@@ -673,23 +679,33 @@ uploads_metrics(void *ctx, size_t *lenp)
 	return metrics_series_text(s, sizeof(s) / sizeof(s[0]), lenp);
 }
 
-/* Part files a crashed mux left behind belong to no request: remove them
- * (one mux per upload directory). */
+/* Part files a crashed mux left behind belong to no request: remove them.
+ * Several muxes may share the directory (backend hosts mounting one NFS
+ * export): a part file some mux still writes is locked (open_upload), so
+ * only the ones whose lock can be taken are removed. */
 static void
 remove_stale_parts(int dirfd)
 {
 	struct dirent *e;
 	DIR *d;
-	int fd = dup(dirfd);
+	int fd = dup(dirfd), pfd;
 
 	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
 		return;
 	}
-	while ((e = readdir(d)) != NULL)
-		if (strncmp(e->d_name, PART_PREFIX, strlen(PART_PREFIX)) == 0)
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, PART_PREFIX, strlen(PART_PREFIX)) != 0)
+			continue;
+		pfd = openat(dirfd, e->d_name,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (pfd < 0)
+			continue;
+		if (flock(pfd, LOCK_EX | LOCK_NB) == 0)
 			unlinkat(dirfd, e->d_name, 0);
+		close(pfd);
+	}
 	closedir(d);
 }
 

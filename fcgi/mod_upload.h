@@ -24,7 +24,11 @@
  *    offload pool fsyncs the file, renames it to "<dir>/ID" and fsyncs the
  *    directory; only then the 201 (or the job's enqueue). An upload cut
  *    off midway, refused, or over the limit leaves no file: the part file
- *    is removed as soon as the request fails or its client goes.
+ *    is removed as soon as the request fails or its client goes. A part
+ *    file is flock()ed until it has its final name; a mux that starts
+ *    removes the part files a crash left (those it can lock), never one
+ *    another live mux writes: several muxes (backend hosts mounting one
+ *    NFS export) may share the directory.
  *  - Links are never followed: the directory is opened once with
  *    O_DIRECTORY|O_NOFOLLOW (a link in its place fails mod_upload_new), and
  *    every file in it is reached through that fd: part files created with
