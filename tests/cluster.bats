@@ -44,6 +44,13 @@ teardown_file() {
 teardown() {
 	[[ -n ${BATS_TEST_COMPLETED:-} ]] || cluster_logs
 	local s
+	# a test that failed with B or C down leaves them up for the next ones
+	for s in B:127.0.0.3 C:127.0.0.4; do
+		local name=${s%%:*} st
+		st=${!name}
+		backend_ok "$st" 2>/dev/null || backend_restart "$st" "${s#*:}" --workers 2 \
+			--uploads "$SHARED" --worker-arg --lease=2 --worker-arg -v --worker-arg --poll=20 || true
+	done
 	for s in ${EXTRA_STATES:-}; do
 		"$FCGILAB" stop --state "$s" --grace 2 >/dev/null 2>&1 || true
 		rm -rf "$s" "$s.start"
@@ -171,7 +178,7 @@ backend_ok() { "$FCGILAB" status --state "$1" >/dev/null; }
 
 @test "a backend host dies mid-job: its leases expire, the jobs end on another host, none lost" {
 	local -a ids
-	local id i onb=0 by_b
+	local id i retried=0
 	# shellcheck disable=SC2034 # read by the jobs helpers
 	local BASE=${F_URL%/}
 	for i in 1 2 3 4 5 6; do
@@ -180,19 +187,20 @@ backend_ok() { "$FCGILAB" status --state "$1" >/dev/null; }
 	# four running (two workers on B, two on C), two queued
 	wait_until 20 bash -c "grep -c ': job .* claimed' '$B/log/workers.log' '$C/log/workers.log' |
 		awk -F: '{ n += \$NF } END { exit !(n >= 4) }'"
-	by_b=$(sed -n 's/.*: job \([0-9a-f]*\) ([a-z]*): claimed.*/\1/p' "$B/log/workers.log")
-	[[ -n $by_b ]]
+	grep -q ': job .* claimed' "$B/log/workers.log"
 	host_kill "$B"
-	# nothing accepted is lost: every job ends done, B's after a retry on C
+	# nothing accepted is lost: every job ends done; those B held in hand
+	# ran again on C, after their lease expired
 	for id in "${ids[@]}"; do
 		wait_job "$id" "done" 40
-		if grep -q "$id" <<<"$by_b"; then
-			onb=$((onb + 1))
-			assert_equal "$(job_field "$id" attempts)" 2
-			grep -q ": job $id (wait): claimed" "$C/log/workers.log"
+		if [[ $(job_field "$id" attempts) == 2 ]]; then
+			retried=$((retried + 1))
+			grep -q ": job $id (wait): claimed, attempt 2" "$C/log/workers.log"
+			grep -q ": job $id (wait): claimed, attempt 1" "$B/log/workers.log"
 		fi
 	done
-	((onb >= 1))
+	echo "# $retried of 6 jobs ran again on C after B died" >&3
+	((retried >= 1))
 	# B comes back for the tests that follow
 	backend_restart "$B" 127.0.0.3 --workers 2 --uploads "$SHARED" \
 		--worker-arg --lease=2 --worker-arg -v --worker-arg --poll=20
@@ -242,7 +250,7 @@ backend_ok() { "$FCGILAB" status --state "$1" >/dev/null; }
 }
 
 @test "failover: 2,000 /wait_async, one backend host killed mid-run, back later" {
-	local csv=$BATS_TEST_TMPDIR/run.csv t_kill failed late hung died0 died1 conn0 conn1
+	local csv=$BATS_TEST_TMPDIR/run.csv t_kill failed late hung died0 died1 conn0 conn1 load
 	died0=$(stat_of "$F_URL" "gw.backend.mux-wait@127.0.0.3:$MP.0.died")
 	"$SEND_MANY" -q -n 2000 -c 300 --secs 0.2..0.8 --seed 7 --timeout 20 \
 		--csv "$csv" "${F_URL}wait_async" >"$BATS_TEST_TMPDIR/sm.out" 2>&1 &
@@ -250,6 +258,7 @@ backend_ok() { "$FCGILAB" status --state "$1" >/dev/null; }
 	local t0
 	t0=$(date +%s.%N)
 	sleep 1
+	load=$(stat_of "$F_URL" "gw.backend.mux-wait@127.0.0.3:$MP.0.load")
 	host_kill "$B"
 	# B is gone now (every process checked): a request sent later cannot
 	# have been in flight on it
@@ -269,8 +278,11 @@ backend_ok() { "$FCGILAB" status --state "$1" >/dev/null; }
 	# the failures: requests in flight on B when it died (lighttpd's 500)
 	failed=$(awk -F, 'NR > 1 && $7 != "ok"' "$csv" | wc -l)
 	awk -F, 'NR > 1 && $7 != "ok" { print "#", $6, $7 }' "$csv" | sort | uniq -c >&3 || true
-	echo "# failover: $failed of 2000 failed (in flight on the killed host)" >&3
-	((failed >= 1 && failed <= 300))
+	echo "# failover: $failed of 2000 failed; the killed host had $load in flight just before" >&3
+	# at most those in flight on B (sampled just before the kill, plus
+	# those lighttpd sent it in between); some, unless B had none
+	((failed <= load + 100)) || fail "$failed failed, $load were in flight on B"
+	((load == 0 || failed >= 1)) || fail "none failed though $load were in flight on B"
 	# every request sent after B was gone succeeded
 	late=$(awk -F, -v k="$t_kill" 'NR > 1 && $3 > k + 0.1 && $7 != "ok"' "$csv" | wc -l)
 	assert_equal "$late" 0

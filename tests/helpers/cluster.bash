@@ -87,7 +87,7 @@ host_kill() {
 	for f in "$st"/run/*.pid; do
 		[[ -f $f ]] || continue
 		pid=$(<"$f")
-		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "FCGILAB_STATE=$st" ||
+		tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qxF "FCGILAB_STATE=$st" ||
 			continue
 		kill -KILL -- "-$pid" 2>/dev/null || true
 	done
