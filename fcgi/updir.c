@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +37,22 @@ has_prefix(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* Remove a part file unless a live mux holds its lock. 0 if removed. */
+static int
+remove_if_unlocked(int dirfd, const char *name)
+{
+	int fd = openat(
+	        dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
+	    rc = -1;
+
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		rc = unlinkat(dirfd, name, 0);
+	close(fd);
+	return rc;
+}
+
 int
 updir_open(const char *path, char *err, size_t errlen)
 {
@@ -56,12 +73,14 @@ updir_open(const char *path, char *err, size_t errlen)
 		        : strerror(e2));
 		return -1;
 	}
-	/* Part files a crashed mux left behind belong to no request. */
+	/* Part files a crashed mux left behind belong to no request; one
+	 * another live mux still writes is locked (several muxes may share
+	 * the directory: backend hosts mounting one NFS export). */
 	if ((e2 = dup(fd)) >= 0 && (d = fdopendir(e2)) != NULL) {
 		rewinddir(d);
 		while ((e = readdir(d)) != NULL)
 			if (has_prefix(e->d_name, UPDIR_PART_PREFIX))
-				unlinkat(fd, e->d_name, 0);
+				remove_if_unlocked(fd, e->d_name);
 		closedir(d);
 	} else if (e2 >= 0) {
 		close(e2);
@@ -74,11 +93,18 @@ updir_part_create(int dirfd, const char *id)
 {
 	char part[PART_MAX];
 
+	int fd;
+
 	part_name(id, false, part);
 	/* O_EXCL: a name already there (a file, or a link planted to make us
 	 * write elsewhere) is never opened */
-	return openat(dirfd, part,
+	fd = openat(dirfd, part,
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	/* locked until it has its final name: the mark of an upload in
+	 * progress (NFS carries it to the other hosts) */
+	if (fd >= 0)
+		(void)flock(fd, LOCK_EX | LOCK_NB);
+	return fd;
 }
 
 void
@@ -139,12 +165,14 @@ updir_store(int dirfd, const char *id, int fd, const char *meta, size_t len)
 	meta_name(id, mname);
 	if (fsync(fd) != 0)
 		err = errno;
-	close(fd);
 	if (err == 0)
 		err = write_meta_part(dirfd, id, meta, len);
-	/* the bytes first: a metadata file names only a stored upload */
+	/* the bytes first: a metadata file names only a stored upload; and
+	 * renamed while still open, so still locked: another mux starting
+	 * on a shared directory never takes it for a crash's leftover */
 	if (err == 0 && renameat(dirfd, part, dirfd, id) != 0)
 		err = errno;
+	close(fd);
 	if (err == 0 && renameat(dirfd, mpart, dirfd, mname) != 0)
 		err = errno;
 	/* without this, the names may not survive a crash */
@@ -265,7 +293,7 @@ updir_sweep(int dirfd, time_t cutoff, struct updir_sweep *out)
 			continue;
 		if (has_prefix(e->d_name, UPDIR_PART_PREFIX)) {
 			if (cutoff > 0 && st.st_mtime < cutoff &&
-			    unlinkat(dirfd, e->d_name, 0) == 0)
+			    remove_if_unlocked(dirfd, e->d_name) == 0)
 				out->orphans++;
 			continue;
 		}

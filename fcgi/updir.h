@@ -4,8 +4,11 @@
  * opened once without following links, and no call follows a link found
  * in it (O_NOFOLLOW, O_EXCL, renameat, unlinkat):
  *
- *   .part-ID   an upload while its body arrives (a crash leaves these:
- *              updir_open removes them)
+ *   .part-ID   an upload while its body arrives, flock()ed until it has
+ *              its final name (a crash leaves these: updir_open removes
+ *              those it can lock, never one another live mux writes, so
+ *              several muxes may share the directory, e.g. backend hosts
+ *              mounting one NFS export)
  *   ID         a stored upload's bytes: what "stats" jobs read
  *   ID.json    its metadata: {"id","filename","content_type","bytes",
  *              "sha256","created_at"}, the 201's object and its time

@@ -161,3 +161,85 @@ teardown() {
 	run curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/"
 	assert_output 403
 }
+
+# dropin_cmd FILE RUN PP MP: the ExecStart of a backend drop-in, as
+# systemd would run it with the test's environment (programs from DESTDIR,
+# files in RUN, ports PP and MP); one word a line.
+dropin_cmd() {
+	local run=$2 pp=$3 mp=$4
+	# shellcheck disable=SC2016 # systemd's ${VAR}s, replaced literally
+	sed -n 's/^ExecStart=\(..*\)$/\1/p' "$1" |
+		sed -e "s|$PREFIX/bin/|$DEST$PREFIX/bin/|g" \
+			-e "s|\${FCGILAB_LISTEN}|127.0.0.2|g" \
+			-e "s|\${FCGILAB_POOL_PORT}|$pp|g" -e "s|\${FCGILAB_MUX_PORT}|$mp|g" \
+			-e "s|\${FCGILAB_POOL}|2|g" -e "s|\${FCGILAB_MAX_SECS}|60|g" \
+			-e "s|\${FCGILAB_QUEUE}|$run/jobs.db|g" -e "s|\${FCGILAB_UPLOADS}|$run/uploads|g" \
+			-e "s|\${FCGILAB_ALLOW}|127.0.0.1|g" -e 's|\$FCGILAB_MUX_ARGS||g' |
+		tr ' ' '\n' | sed '/^$/d'
+}
+
+@test "a backend host under the units' TCP drop-ins, a front under the installed front snippet" {
+	local share=$DEST$PREFIX/share/fcgilab unit name conf port
+	local -a cmd
+	RUN=$(mktemp -d /tmp/fcgilab-run.XXXXXX)
+	mkdir "$RUN/uploads"
+	local PP=$((20000 + RANDOM % 30000)) MP
+	MP=$((PP + 1))
+	for name in fcgilab-sync fcgilab-mux; do
+		[ -f "$share/systemd/$name-tcp.conf" ]
+		grep -q '^ExecStart=$' "$share/systemd/$name-tcp.conf"
+		# shellcheck disable=SC2016 # systemd's ${VAR}s
+		grep -q '^ExecStart=.*spawn-fcgi -n -a ${FCGILAB_LISTEN} .*--allow ${FCGILAB_ALLOW}' \
+			"$share/systemd/$name-tcp.conf"
+		if command -v systemd-analyze >/dev/null; then
+			unit=$RUN/units/$name.service
+			mkdir -p "$unit.d"
+			cp "$DEST$UNITDIR/$name.service" "$unit"
+			cp "$share/systemd/$name-tcp.conf" "$unit.d/tcp.conf"
+			run systemd-analyze verify "$unit"
+			refute_output --regexp '^(.*[^)]: |)[^C].*(rror|nknown|nvalid)'
+		fi
+	done
+	# the pool and the mux as the drop-ins start them
+	mapfile -t cmd < <(dropin_cmd "$share/systemd/fcgilab-sync-tcp.conf" "$RUN" "$PP" "$MP")
+	[[ ${cmd[0]} == */spawn-fcgi ]]
+	"${cmd[@]}" </dev/null >"$RUN/pool.log" 2>&1 3>&- &
+	POOL_PID=$!
+	mapfile -t cmd < <(dropin_cmd "$share/systemd/fcgilab-mux-tcp.conf" "$RUN" "$PP" "$MP")
+	"${cmd[@]}" </dev/null >"$RUN/mux.log" 2>&1 3>&- &
+	MUX_PID=$!
+	# the installed fcgilab, its share/ pointed into DESTDIR, prints the
+	# routes for the backends named in a defaults file
+	sed "s|^\(\tconfdir=\).*|\1'$share'|" "$DEST$PREFIX/bin/fcgilab" >"$RUN/fcgilab"
+	chmod +x "$RUN/fcgilab"
+	printf 'FCGILAB_BACKENDS="127.0.0.2"\nFCGILAB_POOL_PORT=%s\nFCGILAB_MUX_PORT=%s\n' "$PP" "$MP" >"$RUN/default"
+	conf=$RUN/10-fcgilab-front.conf
+	sed "s|^include_shell \".*fcgilab routes\"|include_shell \"$RUN/fcgilab routes --defaults $RUN/default\"|" \
+		"$DEST$SYSCONF/lighttpd/conf-available/10-fcgilab-front.conf" >"$conf"
+	grep -q "^include_shell \"$RUN/fcgilab routes" "$conf"
+	port=$((20000 + RANDOM % 40000))
+	cat >"$RUN/lighttpd.conf" <<-CONF
+		server.document-root = "$RUN"
+		server.bind = "127.0.0.1"
+		server.port = $port
+		server.errorlog = "$RUN/error.log"
+		server.modules = ( "mod_fastcgi" )
+		include "$conf"
+	CONF
+	lighttpd -tt -f "$RUN/lighttpd.conf"
+	lighttpd -D -f "$RUN/lighttpd.conf" </dev/null >/dev/null 2>&1 3>&- &
+	LIGHTTPD_PID=$!
+	for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/wait_async?secs=0" && break; sleep 0.05; done
+	run curl -sS "http://127.0.0.1:$port/wait_async?secs=0.1"
+	assert_output '{"status":"ready","seconds":0.1}'
+	run curl -sS "http://127.0.0.1:$port/wait?secs=0"
+	assert_output '{"status":"ready","seconds":0}'
+	run curl -sS "http://127.0.0.1:$port/"
+	assert_output '{"Hello":"World"}'
+	run curl -sS -w ' %{http_code}' "http://127.0.0.1:$port/wait_async_blocking?secs=5"
+	assert_output '{"detail":"Not Found"} 404'
+	# a defaults file naming no backend: lighttpd refuses the config
+	printf '# nothing\n' >"$RUN/default"
+	run lighttpd -tt -f "$RUN/lighttpd.conf"
+	assert_failure
+}
