@@ -52,6 +52,7 @@
 #include <sys/time.h>
 
 #include "jobstore.h"
+#include "jobstore_open.h"
 #include "num.h"
 #include "randid.h"
 #include "redis_url.h"

@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "jobstore.h"
+#include "jobstore_open.h"
 
 #define BUSY_TIMEOUT_MS 10000
 #define REAP_BATCH      100

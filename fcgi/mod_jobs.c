@@ -8,6 +8,7 @@
 
 #include "apijson.h"
 #include "ev.h"
+#include "jobstore_open.h"
 #include "metrics.h"
 #include "mod_jobs.h"
 #include "mux_route.h"

@@ -38,6 +38,7 @@
 #include "jobs.h"
 #include "jobs_run.h"
 #include "jobstore.h"
+#include "jobstore_open.h"
 #include "num.h"
 #include "opts.h"
 #include "redis_auth.h"

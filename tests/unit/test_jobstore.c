@@ -22,6 +22,7 @@
 
 #include "jobs.h"
 #include "jobstore.h"
+#include "jobstore_open.h"
 #include "tap.h"
 
 static char url[512];

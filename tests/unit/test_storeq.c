@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "jobs.h"
+#include "jobstore_open.h"
 #include "storeq.h"
 #include "tap.h"
 
