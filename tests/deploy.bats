@@ -4,6 +4,7 @@
 
 bats_load_library bats-support
 bats_load_library bats-assert
+load helpers/stack
 
 setup_file() {
 	: "${abs_top_builddir:?run through make check}"
@@ -29,6 +30,25 @@ teardown() {
 	[[ -n ${LIGHTTPD_PID:-} ]] && kill -TERM "$LIGHTTPD_PID" 2>/dev/null && wait "$LIGHTTPD_PID" 2>/dev/null
 	[[ -n ${RUN:-} ]] && rm -rf "$RUN"
 	true
+}
+
+# site_start SNIPPET PROBE: a minimal lighttpd site on a free loopback port
+# that includes SNIPPET, as lighty-enable-mod does; waits until PROBE (a
+# path) answers. Sets port and LIGHTTPD_PID.
+site_start() {
+	port=$(free_port)
+	cat >"$RUN/lighttpd.conf" <<-CONF
+		server.document-root = "$RUN"
+		server.bind = "127.0.0.1"
+		server.port = $port
+		server.errorlog = "$RUN/error.log"
+		server.modules = ( "mod_fastcgi" )
+		include "$1"
+	CONF
+	lighttpd -tt -f "$RUN/lighttpd.conf"
+	lighttpd -D -f "$RUN/lighttpd.conf" </dev/null >/dev/null 2>&1 3>&- &
+	LIGHTTPD_PID=$!
+	for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$port$2" && break; sleep 0.05; done
 }
 
 @test "make install DESTDIR=… installs programs, man pages, template, snippet, unit" {
@@ -98,7 +118,7 @@ teardown() {
 }
 
 @test "the lighttpd snippet routes /wait, /cpu to the pool and /wait_async to the mux" {
-	local port conf snippet
+	local port snippet
 	RUN=$(mktemp -d /tmp/fcgilab-run.XXXXXX)
 	# The snippet as installed, its socket directory pointed at our temp dir.
 	snippet=$RUN/10-fcgilab.conf
@@ -116,21 +136,7 @@ teardown() {
 		</dev/null >"$RUN/worker.log" 2>&1 3>&- &
 	WORKER_PID=$!
 	for _ in $(seq 100); do [ -S "$RUN/sync.sock" ] && [ -S "$RUN/mux.sock" ] && break; sleep 0.05; done
-	# A minimal site that includes the snippet, as lighty-enable-mod does.
-	port=$((20000 + RANDOM % 40000))
-	conf=$RUN/lighttpd.conf
-	cat >"$conf" <<-CONF
-		server.document-root = "$RUN"
-		server.bind = "127.0.0.1"
-		server.port = $port
-		server.errorlog = "$RUN/error.log"
-		server.modules = ( "mod_fastcgi" )
-		include "$snippet"
-	CONF
-	lighttpd -tt -f "$conf"
-	lighttpd -D -f "$conf" </dev/null >/dev/null 2>&1 3>&- &
-	LIGHTTPD_PID=$!
-	for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/cpu?n=10" && break; sleep 0.05; done
+	site_start "$snippet" "/cpu?n=10"
 	run curl -sS "http://127.0.0.1:$port/wait?secs=0.1"
 	assert_output '{"status":"ready","seconds":0.1}'
 	run curl -sS "http://127.0.0.1:$port/cpu?n=10"
@@ -183,8 +189,9 @@ dropin_cmd() {
 	local -a cmd
 	RUN=$(mktemp -d /tmp/fcgilab-run.XXXXXX)
 	mkdir "$RUN/uploads"
-	local PP=$((20000 + RANDOM % 30000)) MP
-	MP=$((PP + 1))
+	local PP MP
+	PP=$(free_port)
+	MP=$(free_port)
 	for name in fcgilab-sync fcgilab-mux; do
 		[ -f "$share/systemd/$name-tcp.conf" ]
 		grep -q '^ExecStart=$' "$share/systemd/$name-tcp.conf"
@@ -217,19 +224,7 @@ dropin_cmd() {
 	sed "s|^include_shell \".*fcgilab routes\"|include_shell \"$RUN/fcgilab routes --defaults $RUN/default\"|" \
 		"$DEST$SYSCONF/lighttpd/conf-available/10-fcgilab-front.conf" >"$conf"
 	grep -q "^include_shell \"$RUN/fcgilab routes" "$conf"
-	port=$((20000 + RANDOM % 40000))
-	cat >"$RUN/lighttpd.conf" <<-CONF
-		server.document-root = "$RUN"
-		server.bind = "127.0.0.1"
-		server.port = $port
-		server.errorlog = "$RUN/error.log"
-		server.modules = ( "mod_fastcgi" )
-		include "$conf"
-	CONF
-	lighttpd -tt -f "$RUN/lighttpd.conf"
-	lighttpd -D -f "$RUN/lighttpd.conf" </dev/null >/dev/null 2>&1 3>&- &
-	LIGHTTPD_PID=$!
-	for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/wait_async?secs=0" && break; sleep 0.05; done
+	site_start "$conf" "/wait_async?secs=0"
 	run curl -sS "http://127.0.0.1:$port/wait_async?secs=0.1"
 	assert_output '{"status":"ready","seconds":0.1}'
 	run curl -sS "http://127.0.0.1:$port/wait?secs=0"

@@ -32,28 +32,24 @@ cluster_redis_start() {
 }
 
 cluster_ports() {
-	PP=$((20000 + RANDOM % 30000))
-	MP=$((PP + 1))
+	PP=$(free_port)
+	MP=$(free_port)
+	[ "$MP" != "$PP" ] || MP=$(free_port)
 	export PP MP
 }
 
-# backend_start VAR ADDR [ARG…]
+# backend_start VAR ADDR [ARG…]: a backend host in a fresh state dir.
 backend_start() {
 	local -n st=$1
 	local addr=$2
 	shift 2
 	st=$(mktemp -d /tmp/fcgilab-be.XXXXXX)
 	CLUSTER_STATES+=("$st")
-	${CLUSTER_IN:-} "$FCGILAB" start --role backend --listen "$addr" --state "$st" \
-		--pool-port "$PP" --mux-port "$MP" --pool 2 \
-		--queue "$REDIS_URL" --queue-password-file "$REDIS_PW_FILE" \
-		"$@" 3>&- >"$st.start" 2>&1 || {
-		cat "$st.start" >&3
-		return 1
-	}
+	backend_restart "$st" "$addr" "$@"
 }
 
-# backend_restart STATE ADDR [ARG…]: the same backend again, same state.
+# backend_restart STATE ADDR [ARG…]: a backend host on STATE (the same
+# backend again, after it died).
 backend_restart() {
 	local st=$1 addr=$2
 	shift 2

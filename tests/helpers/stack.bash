@@ -101,6 +101,12 @@ between() {
 	awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'
 }
 
+# free_port: a TCP port free on loopback now (the kernel's pick, let go
+# at once: for servers that cannot take --port 0 themselves).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # concurrent N PATH [curl args…]: N requests at once; waits for all;
 # prints their status codes (000 for none).
 concurrent() {
