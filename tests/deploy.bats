@@ -233,6 +233,11 @@ dropin_cmd() {
 	assert_output '{"Hello":"World"}'
 	run curl -sS -w ' %{http_code}' "http://127.0.0.1:$port/wait_async_blocking?secs=5"
 	assert_output '{"detail":"Not Found"} 404'
+	# a body past 16 KiB outside /upload: refused by the front, not spooled
+	head -c 20000 /dev/zero | tr '\0' x >"$RUN/20k"
+	run curl -sS -o /dev/null -w '%{http_code}' --data-binary "@$RUN/20k" \
+		"http://127.0.0.1:$port/wait?secs=0"
+	assert_output 413
 	# a defaults file naming no backend: lighttpd refuses the config
 	printf '# nothing\n' >"$RUN/default"
 	run lighttpd -tt -f "$RUN/lighttpd.conf"
