@@ -117,6 +117,7 @@ teardown_own() {
 	[[ -n ${OWN_STATE:-} ]] || return 0
 	"$FCGILAB" stop --state "$OWN_STATE" --grace 5 3>&- >/dev/null 2>&1 || true
 	if [[ -n ${OWN_MOUNT:-} ]]; then
+		umount "$OWN_MOUNT/tmp" 2>/dev/null || true
 		umount "$OWN_MOUNT" 2>/dev/null || true
 	fi
 	rm -rf "$OWN_STATE"
@@ -203,8 +204,8 @@ $id.json" ]
 	assert_line 'fcgilab_uploads_expired_total 1'
 }
 
-@test "uploads: 20 front ends that close as the body ends leave no file behind" {
-	local dir=$BATS_TEST_TMPDIR/up sock=$BATS_TEST_TMPDIR/m.sock pid n i
+@test "uploads: 20 front ends that close as the body ends leave no file but those answered" {
+	local dir=$BATS_TEST_TMPDIR/up sock=$BATS_TEST_TMPDIR/m.sock pid n i answered removed
 	mkdir -m 0700 "$dir"
 	"$abs_top_builddir/fcgi/fcgilab-mux" --listen "$sock" --uploads "$dir" \
 		2>"$BATS_TEST_TMPDIR/mux.log" 3>&- &
@@ -212,19 +213,32 @@ $id.json" ]
 	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
 	sleep 0.1
 	# each is gone while its upload is stored (or before): whatever was
-	# stored for it goes too, nothing is left half-written
+	# stored for it goes too, nothing is left half-written. Only an upload
+	# answered 201 before its front end closed stays (on a busy machine
+	# the mux may store one that fast): it is the client's.
 	for ((i = 0; i < 20; i++)); do
 		"$abs_top_builddir/tests/helpers/fcgi-probe" -t 2000 "$sock" post_close /upload 300000 >/dev/null 2>&1 || true
 	done
+	probe_metric() {
+		"$abs_top_builddir/tests/helpers/fcgi-probe" -t 2000 "$sock" get /metrics |
+			awk -v n="$1" '$2 == n { print $3 }'
+	}
 	for _ in $(seq 50); do
+		answered=$(probe_metric fcgilab_uploads_total)
 		n=$(files_in "$dir" | wc -l)
-		((n == 0)) && break
+		((n == 2 * answered)) && break
 		sleep 0.1
 	done
+	removed=$(probe_metric fcgilab_uploads_orphans_removed_total)
 	run files_in "$dir"
 	kill -TERM "$pid"
 	wait "$pid" || true
-	assert_output ''
+	# a data file and its .json for each upload answered, nothing else
+	assert_equal "$(find "$dir" -mindepth 1 ! -name '*.json' | wc -l) $(find "$dir" -mindepth 1 -name '*.json' | wc -l)" \
+		"$answered $answered"
+	refute_output --partial .part
+	# and the others were seen to go: stored, then removed
+	((removed >= 1 && answered + removed <= 20)) || fail "answered $answered, removed $removed"
 	# (through lighttpd, a client that leaves once its whole body is sent
 	# is not seen: its upload is stored, and goes at --upload-ttl)
 }
@@ -256,11 +270,13 @@ $id.json" ]
 	mount -t tmpfs -o size=4m,mode=0700 tmpfs "$mnt" 2>/dev/null ||
 		skip "cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)"
 	OWN_STATE=$mnt OWN_MOUNT=$mnt
+	# lighttpd's spool (STATE/tmp) on a filesystem of its own: when the mux
+	# falls behind the client, lighttpd buffers some of the body there, and
+	# on the full disk its write would fail first (lighttpd's own 500)
+	mkdir -m 0700 "$mnt/tmp"
+	mount -t tmpfs -o size=16m,mode=0700 tmpfs "$mnt/tmp"
 	own_stack --workers 1 --uploads-quota 100000000
 	head -c 6000000 /dev/urandom >"$BATS_TEST_TMPDIR/big"
-	# at a pace the mux keeps up with: lighttpd streams the body and
-	# spools none of it (its own spool, on the same full disk, would fail
-	# first, and lighttpd answer 500)
 	run curl -sS -w ' %{http_code}' -H 'Content-Type: application/octet-stream' \
 		--limit-rate 2M -T "$BATS_TEST_TMPDIR/big" -X POST "$OWN_BASE/upload"
 	assert_output '{"detail":"Insufficient Storage"} 507'
@@ -276,4 +292,31 @@ $id.json" ]
 	[[ $(curl -sS "$OWN_BASE/jobs/$id" | jq -r .status) == "done" ]]
 	run curl -sS -o /dev/null -w '%{http_code}' --data-binary 'small' "$OWN_BASE/upload"
 	assert_output 201
+}
+
+@test "bodies past a route's limit: lighttpd's 413 at once, JSON, nothing spooled" {
+	local route
+	head -c 5000 /dev/zero | tr '\0' x >"$BATS_TEST_TMPDIR/5k"
+	head -c 20000 /dev/zero | tr '\0' x >"$BATS_TEST_TMPDIR/20k"
+	# 4 KiB on the routes that take no body, 16 KiB on /jobs
+	for route in "/wait?secs=0" "/wait_async?secs=0" "/cpu?n=1" "/items" "/metrics" "/"; do
+		run curl -sS -o "$BATS_TEST_TMPDIR/b" -w "%{http_code} $route" \
+			--data-binary "@$BATS_TEST_TMPDIR/5k" "$BASE$route"
+		assert_output "413 $route"
+		jq -e '.detail' "$BATS_TEST_TMPDIR/b" >/dev/null
+	done
+	run curl -sS -o "$BATS_TEST_TMPDIR/b" -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data-binary "@$BATS_TEST_TMPDIR/20k" "$BASE/jobs"
+	assert_output 413
+	jq -e '.detail' "$BATS_TEST_TMPDIR/b" >/dev/null
+	# 5 KB on /jobs passes lighttpd: the mux judges it (bad JSON: 422)
+	run curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data-binary "@$BATS_TEST_TMPDIR/5k" "$BASE/jobs"
+	assert_output 422
+	# a client announcing 1 GB and sending nothing is answered at once
+	run curl -sS -o /dev/null -w '%{http_code}' --max-time 5 -H 'Content-Length: 1000000000' \
+		-H 'Expect:' --data-binary x "$BASE/wait?secs=0"
+	assert_output 413
+	run files_in "$STATE/tmp"
+	assert_output ''
 }
