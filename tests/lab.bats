@@ -165,7 +165,9 @@ own_port() {
 	[ "$code" = 202 ]
 	run curl -s -o /dev/null -m 2 "http://127.0.0.1:$port/static/hello.txt"
 	assert_failure
-	[ "$(run_state "$BASE" "$id")" = failed ]
+	# (polled: lighttpd may serve status.json as it was earlier in the
+	# same second, its stat cache's granularity)
+	wait_state "$BASE" "$id" failed
 	http GET /lab/api/runs
 	[ "$(jq -r .running <<<"$body")" = null ]
 }

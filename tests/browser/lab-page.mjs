@@ -47,7 +47,7 @@ try {
 
   // a short run: a pool of 2 and the mux, n fixed waits
   await page.select("#scenario", "wait");
-  for (const [id, v] of [["#pools", "2"], ["#n", String(n)], ["#secs", "0.4"],
+  for (const [id, v] of [["#pools", "2"], ["#n", String(n)], ["#secs", "1"],
     ["#seed", "1"], ["#timeout", "30"]]) {
     await page.$eval(id, (e) => { e.value = ""; });
     await page.type(id, v);
