@@ -835,8 +835,13 @@ req_keep_vars(struct mux_req *r)
 			continue; /* most of lighttpd's dozens of pairs */
 		for (v = 0; v < V__MAX; v++)
 			if (name.len == var_names[v].len &&
-			    memcmp(name.ptr, var_names[v].name, name.len) == 0)
+			    name.ptr[name.len - 1] ==
+			        (uint8_t)var_names[v].name[name.len - 1] &&
+			    memcmp(name.ptr, var_names[v].name, name.len) ==
+			        0) {
 				found[v] = value;
+				break;
+			}
 	}
 	if (res != FCGI_NEED_MORE)
 		return false;
