@@ -63,6 +63,38 @@ max_precision(const json_t *v)
 	return 0;
 }
 
+/* jansson's dtostr (2.14, Debian 12's: printf's %g, not dtoa): "%.*g",
+ * ".0" when that has neither a point nor an exponent, and the exponent
+ * without its '+' or leading zeros (1e-05 prints as 1e-5). */
+size_t
+apijson_real_text(double x, char buf[APIJSON_REAL_MAX])
+{
+	char *e, *from, *to;
+	int n;
+
+	if (!isfinite(x))
+		return 0;
+	n = snprintf(buf, APIJSON_REAL_MAX, "%.*g", real_precision(x), x);
+	if (n < 0 || n >= APIJSON_REAL_MAX - 2)
+		return 0; /* cannot happen: 17 digits, a sign and an exponent */
+	e = strchr(buf, 'e');
+	if (e == NULL && strchr(buf, '.') == NULL) {
+		memcpy(buf + n, ".0", 3);
+		return (size_t)n + 2;
+	}
+	if (e != NULL) {
+		to = e + 1;
+		from = to + 1; /* past the sign */
+		if (*to == '-')
+			to++;
+		while (*from == '0')
+			from++;
+		memmove(to, from, strlen(from) + 1);
+		n = (int)strlen(buf);
+	}
+	return (size_t)n;
+}
+
 char *
 apijson_dump(json_t *v, size_t *lenp)
 {

@@ -14,6 +14,7 @@
  *
  * Contract: no I/O, no globals; jansson values and malloc'd text. Values
  * passed in are stolen (also on failure); a NULL result means ENOMEM.
+ * apijson_real_text is the exception: caller's buffer, no allocation.
  */
 #ifndef FCGILAB_APIJSON_H
 #define FCGILAB_APIJSON_H
@@ -50,5 +51,14 @@ char *apijson_error_body(json_t *error, size_t *lenp);
 
 /* {"detail": msg} as text. */
 char *apijson_detail(const char *msg, size_t *lenp);
+
+/* Room for any text apijson_real_text writes, NUL included. */
+#define APIJSON_REAL_MAX 32
+
+/* A lone real x as apijson_dump prints it (json_real(x) as the whole
+ * document, or a document's only real), without jansson or allocation:
+ * for the hot paths that print one number. Returns the length, or 0 for
+ * a NaN or an infinity (which JSON cannot carry: jansson refuses them). */
+size_t apijson_real_text(double x, char buf[APIJSON_REAL_MAX]);
 
 #endif

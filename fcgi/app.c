@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,30 +195,92 @@ is_integral(double v)
 	return v == floor(v) && fabs(v) < 9007199254740992.0;
 }
 
-/* A JSON number for v: an integer when v is integral, else a real
- * (apijson prints it in Python's shortest form). */
-static json_t *
-json_number_of(double v)
+/* Write v in decimal at o; returns the length. */
+static size_t
+put_ll(char *o, long long v)
 {
-	if (is_integral(v))
-		return json_integer((json_int_t)v);
-	return json_real(v);
+	char tmp[24], *t = tmp + sizeof(tmp);
+	unsigned long long u =
+	    v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+	size_t n;
+
+	do
+		*--t = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--t = '-';
+	n = (size_t)(tmp + sizeof(tmp) - t);
+	memcpy(o, t, n);
+	return n;
+}
+
+#define WAIT_PREFIX "{\"status\":\"ready\",\"seconds\":"
+
+/* As jansson writes {"status":"ready","seconds":secs} for apijson_dump:
+ * an integer when secs is integral (2, not 2.0), else the real as
+ * apijson_real_text prints it. */
+size_t
+app_wait_body_text(double secs, char buf[APP_BODY_MAX])
+{
+	size_t n = sizeof(WAIT_PREFIX) - 1, k;
+
+	memcpy(buf, WAIT_PREFIX, n);
+	if (is_integral(secs)) {
+		n += put_ll(buf + n, (long long)secs);
+	} else {
+		if ((k = apijson_real_text(secs, buf + n)) == 0)
+			return 0;
+		n += k;
+	}
+	buf[n++] = '}';
+	buf[n] = '\0';
+	return n;
+}
+
+size_t
+app_cpu_body_text(long long n, unsigned long result, char buf[APP_BODY_MAX])
+{
+	size_t o = 0;
+
+	memcpy(buf, "{\"n\":", 5);
+	o = 5;
+	o += put_ll(buf + o, n);
+	memcpy(buf + o, ",\"result\":", 10);
+	o += 10;
+	o += put_ll(buf + o, (long long)result);
+	buf[o++] = '}';
+	buf[o] = '\0';
+	return o;
+}
+
+/* A malloc'd copy of len bytes of text; NULL on ENOMEM. */
+static char *
+dup_body(const char *text, size_t len, size_t *lenp)
+{
+	char *s;
+
+	if (len == 0 || (s = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(s, text, len + 1);
+	if (lenp != NULL)
+		*lenp = len;
+	return s;
 }
 
 char *
 app_wait_body(double secs, size_t *lenp)
 {
-	return apijson_dump(json_pack("{s:s,s:o}", "status", "ready", "seconds",
-	                        json_number_of(secs)),
-	    lenp);
+	char buf[APP_BODY_MAX];
+
+	return dup_body(buf, app_wait_body_text(secs, buf), lenp);
 }
 
 char *
 app_cpu_body(long long n, unsigned long result, size_t *lenp)
 {
-	return apijson_dump(json_pack("{s:I,s:I}", "n", (json_int_t)n, "result",
-	                        (json_int_t)result),
-	    lenp);
+	char buf[APP_BODY_MAX];
+
+	return dup_body(buf, app_cpu_body_text(n, result, buf), lenp);
 }
 
 /*
@@ -301,10 +364,10 @@ app_query_param(
 	size_t count, vlen;
 	long long n = 0;
 	double x = 0;
-	char *val;
+	char small[64], *val;
 
 	*err = NULL;
-	val = qs_get(query, p->name, &count, &vlen);
+	val = qs_get_buf(query, p->name, small, sizeof(small), &count, &vlen);
 	if (val == NULL && count > 0)
 		return APP_PARAM_ENOMEM;
 	if (val == NULL && p->has_default) {
@@ -323,12 +386,14 @@ app_query_param(
 		x = (double)n;
 	}
 	if (st == NUM_OK && x <= p->hi && x >= p->lo) {
-		free(val);
+		if (val != small)
+			free(val);
 		*out = x;
 		return APP_PARAM_OK;
 	}
 	*err = param_error(p, st, x, val, vlen);
-	free(val);
+	if (val != small)
+		free(val);
 	return *err ? APP_PARAM_INVALID : APP_PARAM_ENOMEM;
 }
 
@@ -370,13 +435,14 @@ request_path(const struct app_request *req, char *buf, size_t cap)
 {
 	const char *sn = req->script_name ? req->script_name : "";
 	const char *pi = req->path_info ? req->path_info : "";
-	int n;
+	size_t a = strlen(sn), b = strlen(pi);
 
-	n = snprintf(buf, cap, "%s%s", sn, pi);
-	if (n < 0 || (size_t)n >= cap)
+	if (a + b >= cap || cap < 2)
 		return 0;
+	memcpy(buf, sn, a);
+	memcpy(buf + a, pi, b + 1);
 	if (buf[0] == '\0')
-		snprintf(buf, cap, "/");
+		memcpy(buf, "/", 2);
 	return 1;
 }
 
@@ -568,19 +634,56 @@ app_decision_free(struct app_decision *d)
 	d->path_param = NULL;
 }
 
+/* Bounded appends for app_cgi_head: past cap, nothing more is written
+ * and the head is refused. */
+struct head_out {
+	char *buf;
+	size_t cap, len;
+	bool over;
+};
+
+static void
+head_put(struct head_out *o, const char *s, size_t n)
+{
+	if (o->over || n >= o->cap - o->len) {
+		o->over = true;
+		return;
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+static void
+head_puts(struct head_out *o, const char *s)
+{
+	head_put(o, s, strlen(s));
+}
+
+/* Written by hand, not with snprintf: it runs for every answer. */
 size_t
 app_cgi_head(char *buf, size_t cap, int status, const char *content_type,
     size_t content_length, const char *extra)
 {
-	char len[48] = "";
-	int n;
+	struct head_out o = {buf, cap, 0, cap == 0};
+	char num[24];
 
-	if (content_length != APP_NO_LENGTH)
-		snprintf(len, sizeof(len), "Content-Length: %zu\r\n",
-		    content_length);
-	n = snprintf(buf, cap, "Status: %d %s\r\nContent-Type: %s\r\n%s%s\r\n",
-	    status, app_reason(status), content_type, len, extra ? extra : "");
-	if (n < 0 || (size_t)n >= cap)
+	head_put(&o, "Status: ", 8);
+	head_put(&o, num, put_ll(num, status));
+	head_put(&o, " ", 1);
+	head_puts(&o, app_reason(status));
+	head_put(&o, "\r\nContent-Type: ", 16);
+	head_puts(&o, content_type);
+	head_put(&o, "\r\n", 2);
+	if (content_length != APP_NO_LENGTH) {
+		head_put(&o, "Content-Length: ", 16);
+		head_put(&o, num, put_ll(num, (long long)content_length));
+		head_put(&o, "\r\n", 2);
+	}
+	if (extra != NULL)
+		head_puts(&o, extra);
+	head_put(&o, "\r\n", 2);
+	if (o.over)
 		return 0;
-	return (size_t)n;
+	buf[o.len] = '\0';
+	return o.len;
 }

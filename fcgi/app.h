@@ -122,6 +122,17 @@ void app_decision_free(struct app_decision *d);
 char *app_wait_body(double secs, size_t *lenp);
 char *app_cpu_body(long long n, unsigned long result, size_t *lenp);
 
+/* Room for any body the two below write, NUL included. */
+#define APP_BODY_MAX 96
+
+/* The same bodies, byte for byte, written into the caller's buffer
+ * without jansson or allocation (the mux's hot path). Return the length;
+ * 0 for a secs that is not finite (no JSON number: app_wait_body gives
+ * NULL for it too). */
+size_t app_wait_body_text(double secs, char buf[APP_BODY_MAX]);
+size_t app_cpu_body_text(
+    long long n, unsigned long result, char buf[APP_BODY_MAX]);
+
 /* A numeric query parameter as the original app declares it:
  * `name: float|int = Query(default?, ge=lo, le=hi)`. */
 struct app_param {

@@ -21,8 +21,9 @@
 
 #define EV_BATCH 256 /* epoll events taken per turn */
 
-#define EVF_ADDED   0x1u /* registered with epoll */
+#define EVF_ADDED   0x1u /* registered (with epoll, unless PENDING) */
 #define EVF_CLOSING 0x2u /* on the close list, closed at the end of turn */
+#define EVF_PENDING 0x4u /* ev_add_deferred: not handed to epoll yet */
 
 struct ev_loop {
 	int epfd, wakefd, sigfd;
@@ -33,6 +34,8 @@ struct ev_loop {
 	ev_clock_fn *clock;
 	void *clock_data;
 	int close_head; /* first fd on the close list, -1 when empty */
+	int *pending;   /* fds added by ev_add_deferred since the last wait */
+	unsigned npending;
 	struct ev_defer *defer_head, **defer_tail;
 	atomic_bool stop;
 	ev_wakeup_fn *wake_fn;
@@ -124,6 +127,55 @@ ev_add(struct ev_loop *loop, int fd, unsigned mask, ev_io_fn *fn, void *data)
 	return EV_OK;
 }
 
+static void flush_pending(struct ev_loop *loop);
+
+enum ev_result
+ev_add_deferred(
+    struct ev_loop *loop, int fd, unsigned mask, ev_io_fn *fn, void *data)
+{
+	struct ev_fd *r;
+
+	if ((r = record(loop, fd)) == NULL)
+		return EV_EINVAL;
+	if (fn == NULL || (mask & ~(EV_READ | EV_WRITE | EV_RDHUP)) != 0)
+		return fail(EV_EINVAL, EINVAL);
+	if (r->flags & (EVF_ADDED | EVF_CLOSING))
+		return fail(EV_EINVAL, EEXIST);
+	if (loop->npending == loop->nfds) /* cannot happen: one per fd */
+		flush_pending(loop);
+	r->gen++;
+	r->mask = (uint16_t)mask;
+	r->fn = fn;
+	r->u.data = data;
+	r->flags = EVF_ADDED | EVF_PENDING;
+	loop->pending[loop->npending++] = fd;
+	return EV_OK;
+}
+
+/* Hand the fds still pending to epoll, before the loop waits. One that
+ * epoll refuses gets EV_ERR (errno set), and its handler closes it. */
+static void
+flush_pending(struct ev_loop *loop)
+{
+	struct ev_fd *r;
+	unsigned i;
+	int fd;
+
+	/* a handler called here may add more: they are flushed too */
+	for (i = 0; i < loop->npending; i++) {
+		fd = loop->pending[i];
+		r = &loop->fds[fd];
+		if (!(r->flags & EVF_PENDING))
+			continue; /* closed or deleted meanwhile */
+		r->flags &= (uint16_t)~EVF_PENDING;
+		/* refused: still registered here, for the handler to close
+		 * (ev_close's EPOLL_CTL_DEL then fails, harmlessly) */
+		if (epoll_op(loop, EPOLL_CTL_ADD, fd, r) == -1)
+			r->fn(loop, fd, EV_ERR, r->u.data);
+	}
+	loop->npending = 0;
+}
+
 enum ev_result
 ev_mod(struct ev_loop *loop, int fd, unsigned mask)
 {
@@ -138,6 +190,10 @@ ev_mod(struct ev_loop *loop, int fd, unsigned mask)
 		return fail(EV_EINVAL, EINVAL);
 	if (r->mask == mask)
 		return EV_OK;
+	if (r->flags & EVF_PENDING) { /* epoll takes the mask when flushed */
+		r->mask = (uint16_t)mask;
+		return EV_OK;
+	}
 	old = r->mask;
 	r->mask = (uint16_t)mask;
 	if (epoll_op(loop, EPOLL_CTL_MOD, fd, r) == -1) {
@@ -160,8 +216,9 @@ ev_mask(const struct ev_loop *loop, int fd)
 static void
 unregister(struct ev_loop *loop, int fd, struct ev_fd *r)
 {
-	(void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
-	r->flags &= (uint16_t)~EVF_ADDED;
+	if (!(r->flags & EVF_PENDING)) /* else epoll never had it */
+		(void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
+	r->flags &= (uint16_t) ~(EVF_ADDED | EVF_PENDING);
 	r->fn = NULL;
 	r->u.data = NULL;
 	r->mask = 0;
@@ -264,6 +321,7 @@ ev_run_once(struct ev_loop *loop, int timeout_ms)
 	int n, i, t;
 
 	run_deferred(loop); /* anything queued between turns */
+	flush_pending(loop);
 	loop->now = loop->clock(loop->clock_data);
 	t = tmr_timeout_ms(&loop->timers, loop->now);
 	if (timeout_ms >= 0 && (t < 0 || timeout_ms < t))
@@ -467,7 +525,8 @@ ev_new(struct ev_loop **out, unsigned max_fds)
 	sigemptyset(&loop->sigs);
 	tmr_heap_init(&loop->timers, 0);
 	ev_set_clock(loop, NULL, NULL);
-	if ((loop->fds = calloc(loop->nfds, sizeof(*loop->fds))) == NULL) {
+	if ((loop->fds = calloc(loop->nfds, sizeof(*loop->fds))) == NULL ||
+	    (loop->pending = calloc(loop->nfds, sizeof(int))) == NULL) {
 		r = fail(EV_ENOMEM, ENOMEM);
 		goto fail;
 	}
@@ -496,6 +555,7 @@ ev_free(struct ev_loop *loop)
 		(void)close(loop->epfd);
 	tmr_heap_fini(&loop->timers);
 	free(loop->fds);
+	free(loop->pending);
 	free(loop);
 }
 
@@ -562,11 +622,14 @@ static void
 listener_io(struct ev_loop *loop, int fd, unsigned events, void *data)
 {
 	struct ev_listener *l = data;
+	unsigned n = 0;
 	int cfd;
 
 	(void)events;
 	/* The accept callback may pause, stop or close the listener. */
 	while (!l->paused && (loop->fds[fd].flags & EVF_ADDED)) {
+		if (n++ == EV_ACCEPT_BATCH)
+			return; /* the rest next turn (level-triggered) */
 		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd >= 0) {
 			l->accepted++;

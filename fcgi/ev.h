@@ -12,7 +12,8 @@
  *    fd, except one handed to ev_close(), which it closes at the end of
  *    the turn. Handler data, timer nodes (struct tmr_node), deferred
  *    records (struct ev_defer) and listeners are caller-owned and
- *    intrusive; the loop allocates nothing after ev_new().
+ *    intrusive; the loop allocates nothing after ev_new() (which also
+ *    sizes the list of fds ev_add_deferred() has not handed to epoll).
  *  - The fd table is indexed by fd and allocated once by ev_new(), sized
  *    from the soft RLIMIT_NOFILE (raise it first: ev_raise_nofile()).
  *    One record is 24 bytes; untouched pages of the table cost no RSS.
@@ -23,10 +24,11 @@
  *    EV_HUP and EV_ERR are always delivered to a registered fd, whatever
  *    its mask (epoll reports them unasked, and level-triggered would spin
  *    on them): a handler must close or ev_del() on them.
- *  - One turn (ev_run_once) is: read the monotonic clock, compute the
- *    sleep from the next timer deadline, epoll_wait, read the clock again
- *    (that value is ev_now() for the whole turn), dispatch fd events, run
- *    due timers (tmr_run with ctx = the loop), then process deferred work.
+ *  - One turn (ev_run_once) is: hand epoll the deferred additions, read
+ *    the monotonic clock, compute the sleep from the next timer deadline,
+ *    epoll_wait, read the clock again (that value is ev_now() for the
+ *    whole turn), dispatch fd events, run due timers (tmr_run with ctx =
+ *    the loop), then process deferred work.
  *    The clock is read only there, so handlers share one "now"; the read
  *    before sleeping keeps a long batch from making timers late.
  *  - Safe closing: ev_close() takes the fd out of epoll at once and closes
@@ -106,6 +108,15 @@ unsigned ev_max_fds(const struct ev_loop *loop);
 /* Register fd for the events in mask (EV_READ|EV_WRITE|EV_RDHUP; 0 is
  * allowed). data is handed to fn on each dispatch. */
 enum ev_result ev_add(
+    struct ev_loop *loop, int fd, unsigned mask, ev_io_fn *fn, void *data);
+
+/* The same, but epoll hears of fd only before the loop next waits: an
+ * fd closed (ev_close) or deleted within this turn never costs an
+ * epoll_ctl at all (a server that reads, answers and closes a new
+ * connection in the turn that accepted it). Until then ev_mod() only
+ * records the mask. If epoll then refuses the fd, its handler gets
+ * EV_ERR (errno says why) and must close it. */
+enum ev_result ev_add_deferred(
     struct ev_loop *loop, int fd, unsigned mask, ev_io_fn *fn, void *data);
 
 /* Change the interest of a registered fd. */
@@ -195,6 +206,8 @@ long ev_raise_nofile(void);
  * close-on-exec). It may pause the listener (e.g. at a connection cap). */
 typedef void ev_accept_fn(struct ev_loop *loop, int fd, void *data);
 
+#define EV_ACCEPT_BATCH 64
+
 struct ev_listener {
 	struct tmr_node backoff; /* resumes a listener paused for a while */
 	ev_accept_fn *fn;
@@ -207,7 +220,10 @@ struct ev_listener {
 };
 
 /* Accept on the listening socket fd (made non-blocking here): on each
- * readiness accept4(SOCK_NONBLOCK|SOCK_CLOEXEC) loops until EAGAIN. When
+ * readiness accept4(SOCK_NONBLOCK|SOCK_CLOEXEC) loops until EAGAIN, or
+ * EV_ACCEPT_BATCH connections (the rest wait for the next turn: a flood
+ * of connections, each maybe served at once by the callback, must not
+ * keep the other fds and the timers waiting). When
  * fds or memory run out it pauses for backoff_ms (slowcgi) instead of
  * spinning on a readiness it cannot serve. */
 enum ev_result ev_listener_start(struct ev_loop *loop, struct ev_listener *l,

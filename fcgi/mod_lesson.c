@@ -15,22 +15,33 @@
 /* Waits this long or longer send their head at once (see wait_async). */
 #define EARLY_HEAD_MS 1000
 
+/* A 200 with body (len bytes, written on the stack: no allocation on
+ * the way out), or a 500 when it could not be written. */
+static void
+answer_json(struct mux_req *r, const char *body, size_t len)
+{
+	if (len == 0)
+		mux_req_respond_detail(r, 500, NULL, APIJSON_INTERNAL);
+	else
+		mux_req_respond(r, 200, NULL, "application/json", body, len);
+}
+
 static void
 answer_wait(struct mux_req *r)
 {
-	size_t len;
-	char *body = app_wait_body(mux_req_decision(r)->secs, &len);
+	char body[APP_BODY_MAX];
 
-	mux_req_respond_json(r, 200, NULL, body, len);
+	answer_json(
+	    r, body, app_wait_body_text(mux_req_decision(r)->secs, body));
 }
 
 static void
 answer_cpu(struct mux_req *r, unsigned long primes)
 {
-	size_t len;
-	char *body = app_cpu_body(mux_req_decision(r)->n, primes, &len);
+	char body[APP_BODY_MAX];
 
-	mux_req_respond_json(r, 200, NULL, body, len);
+	answer_json(
+	    r, body, app_cpu_body_text(mux_req_decision(r)->n, primes, body));
 }
 
 /* --- waiting -------------------------------------------------------------- */
@@ -39,12 +50,10 @@ answer_cpu(struct mux_req *r, unsigned long primes)
 static void
 wait_over(struct mux_req *r)
 {
-	size_t len;
-	char *body = app_wait_body(mux_req_decision(r)->secs, &len);
+	char body[APP_BODY_MAX];
+	size_t len = app_wait_body_text(mux_req_decision(r)->secs, body);
 
-	if (body != NULL && mux_req_stream_write(r, body, len))
-		mux_req_stream_end(r);
-	free(body);
+	mux_req_stream_finish(r, body, len); /* len is what the head said */
 }
 
 /* /wait_async: arm a timer and return to the loop at once.
@@ -56,15 +65,20 @@ wait_over(struct mux_req *r)
  * drops us as soon as the client goes; lighttpd 1.4.69 does not watch a
  * client whose request came in one piece until the answer starts. A
  * shorter wait ends within a second anyway, and one write is cheaper
- * than two. */
+ * than two. A wait that rounds to 0 ms is over already: answered now,
+ * as its timer would have been at the end of this turn. */
 static void
 wait_async(struct mux_req *r)
 {
 	double secs = mux_req_decision(r)->secs;
 	uint64_t ms = (uint64_t)(secs * 1000.0 + 0.5);
+	char body[APP_BODY_MAX];
 	size_t len;
-	char *body;
 
+	if (ms == 0) {
+		answer_wait(r);
+		return;
+	}
 	if (!mux_req_after(
 	        r, ms, ms < EARLY_HEAD_MS ? answer_wait : wait_over)) {
 		mux_req_respond_detail(
@@ -73,11 +87,10 @@ wait_async(struct mux_req *r)
 	}
 	if (ms < EARLY_HEAD_MS)
 		return;
-	if ((body = app_wait_body(secs, &len)) == NULL) {
+	if ((len = app_wait_body_text(secs, body)) == 0) {
 		mux_req_respond_detail(r, 500, NULL, APIJSON_INTERNAL);
 		return;
 	}
-	free(body);
 	mux_req_stream_begin(r, 200, NULL, "application/json", len);
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,12 +20,22 @@
 #include "mux_route.h"
 #include "offload.h"
 #include "outq.h"
+#include "spare.h"
 #include "tmr.h"
 
 #define READ_BUF       (64 * 1024)
 #define PARAMS_INITIAL 1024
 /* Content per STDOUT record: the largest multiple of 8 that fits. */
 #define STDOUT_CHUNK 65528
+/* STDOUT records gathered into one write (4 pieces each, and the end). */
+#define RECS_PER_WRITE ((OUTQ_IOV_MAX - 1) / 4)
+/* The kept variables of a usual request fit in the request itself. */
+#define VARS_SMALL 160
+/* Blocks kept for reuse (spare.h): lighttpd opens a connection for every
+ * request, and a turn ends dozens of them at once. */
+#define SPARE_CONNS  256
+#define SPARE_REQS   256
+#define SPARE_PARAMS 64
 
 enum conn_state {
 	CS_OPEN,    /* reading records, answering requests */
@@ -67,17 +78,26 @@ enum var {
 	V__MAX
 };
 
-static const char *const var_names[V__MAX] = {
-    [V_REQUEST_METHOD] = "REQUEST_METHOD",
-    [V_QUERY_STRING] = "QUERY_STRING",
-    [V_CONTENT_LENGTH] = "CONTENT_LENGTH",
-    [V_CONTENT_TYPE] = "CONTENT_TYPE",
-    [V_HTTP_ACCEPT_ENCODING] = "HTTP_ACCEPT_ENCODING",
-    [V_REQUEST_URI] = "REQUEST_URI",
-    [V_SCRIPT_NAME] = "SCRIPT_NAME",
-    [V_PATH_INFO] = "PATH_INFO",
-    [V_REMOTE_ADDR] = "REMOTE_ADDR",
-    [V_HTTP_AUTHORIZATION] = "HTTP_AUTHORIZATION",
+/* Names with their lengths, so a PARAMS pair is compared only with the
+ * names of its length. */
+#define VAR(name)                      \
+	{                              \
+		name, sizeof(name) - 1 \
+	}
+static const struct {
+	const char *name;
+	size_t len;
+} var_names[V__MAX] = {
+    [V_REQUEST_METHOD] = VAR("REQUEST_METHOD"),
+    [V_QUERY_STRING] = VAR("QUERY_STRING"),
+    [V_CONTENT_LENGTH] = VAR("CONTENT_LENGTH"),
+    [V_CONTENT_TYPE] = VAR("CONTENT_TYPE"),
+    [V_HTTP_ACCEPT_ENCODING] = VAR("HTTP_ACCEPT_ENCODING"),
+    [V_REQUEST_URI] = VAR("REQUEST_URI"),
+    [V_SCRIPT_NAME] = VAR("SCRIPT_NAME"),
+    [V_PATH_INFO] = VAR("PATH_INFO"),
+    [V_REMOTE_ADDR] = VAR("REMOTE_ADDR"),
+    [V_HTTP_AUTHORIZATION] = VAR("HTTP_AUTHORIZATION"),
 };
 
 #define MAX_METRICS_FNS 4
@@ -109,8 +129,9 @@ struct mux_req {
 	size_t feed_len, feed_off;
 	uint8_t *params; /* PARAMS stream while gathering, then freed */
 	size_t params_len, params_cap;
-	char *vars_block; /* one allocation holding the kept variables */
+	char *vars_block; /* the kept variables: vars_small, or malloc'd */
 	const char *var[V__MAX];
+	char vars_small[VARS_SMALL];
 	struct app_decision d;
 	size_t stdin_len;
 	uint64_t t_start; /* ms: PARAMS complete */
@@ -156,6 +177,9 @@ struct mux {
 		mux_metrics_fn *fn;
 		void *ctx;
 	} metrics_fns[MAX_METRICS_FNS];
+	/* Freed connections, requests and PARAMS buffers, for reuse. */
+	struct spare spare_conns, spare_reqs, spare_params;
+	struct ev_defer release; /* mux_free's last step */
 	uint8_t rbuf[READ_BUF];
 };
 
@@ -237,6 +261,37 @@ conn_send(struct conn *c, const void *buf, size_t len)
 	return true;
 }
 
+/* conn_send for n pieces gathered into one write (outq_sendv). */
+static bool
+conn_sendv(struct conn *c, const struct iovec *iov, int n)
+{
+	struct ev_loop *loop = c->mux->loop;
+	enum outq_result res;
+
+	if (c->state == CS_CLOSED)
+		return false;
+	res = outq_sendv(&c->out, c->fd, iov, n);
+	switch (res) {
+	case OUTQ_OK:
+		break;
+	case OUTQ_EFULL:
+		conn_gone(
+		    c, "the front end stopped reading (output queue full)");
+		return false;
+	case OUTQ_ENOMEM:
+		conn_gone(c, "out of memory queuing output");
+		return false;
+	case OUTQ_EIO:
+		conn_gone(c, strerror(errno));
+		return false;
+	}
+	if (outq_len(&c->out) > 0 && !(ev_mask(loop, c->fd) & EV_WRITE))
+		ev_mod(loop, c->fd, ev_mask(loop, c->fd) | EV_WRITE);
+	if (outq_len(&c->out) > 0 && !tmr_fifo_queued(&c->stall))
+		tmr_fifo_touch(&c->mux->stall, &c->stall, ev_now(loop));
+	return true;
+}
+
 /* {END_REQUEST, id, {app_status, protocol_status}} (§5.5). */
 static bool
 send_end_request(struct conn *c, uint16_t id, uint8_t protocol_status)
@@ -249,43 +304,59 @@ send_end_request(struct conn *c, uint16_t id, uint8_t protocol_status)
 }
 
 /*
- * The whole answer of a request as one buffer: its CGI head and body in
- * STDOUT records (§5.3; several when over 64 KiB), the empty STDOUT that
- * ends the stream, and END_REQUEST (§5.5). malloc'd; NULL on ENOMEM.
+ * STDOUT records (§5.3) carrying the bytes of a and then of b, and, when
+ * end is set, the empty STDOUT that ends the stream and END_REQUEST
+ * (§5.5). Nothing is copied: each record's header, its data (straight
+ * from a and b) and its padding go out as pieces of one gathered write,
+ * RECS_PER_WRITE records at a time, so an answer under 64 KiB is one
+ * system call. Only what the kernel does not take is queued (copied).
  */
-static uint8_t *
-encode_answer(uint16_t id, const char *head, size_t hlen, const char *body,
-    size_t blen, size_t *outlen)
+static bool
+send_records(struct conn *c, uint16_t id, const void *a, size_t alen,
+    const void *b, size_t blen, bool end)
 {
-	size_t total = hlen + blen, nrec, cap, o = 0, take, from_head;
-	uint8_t *buf, pad;
-	size_t done = 0;
+	static const uint8_t zeros[8];
+	uint8_t hdrs[RECS_PER_WRITE][FCGI_HEADER_LEN];
+	uint8_t tail[FCGI_HEADER_LEN + FCGI_END_REQUEST_LEN];
+	struct iovec iov[OUTQ_IOV_MAX];
+	size_t total = alen + blen, done = 0, take, from_a, tn;
+	uint8_t pad;
+	int n, k;
 
-	nrec = total / STDOUT_CHUNK + 1;
-	cap = total + nrec * (FCGI_HEADER_LEN + 7) + FCGI_HEADER_LEN +
-	    FCGI_END_REQUEST_LEN;
-	if ((buf = malloc(cap)) == NULL)
-		return NULL;
-	while (done < total) {
-		take =
-		    total - done < STDOUT_CHUNK ? total - done : STDOUT_CHUNK;
-		o += fcgi_encode_stream_header(
-		    buf + o, cap - o, FCGI_STDOUT, id, (uint16_t)take, &pad);
-		from_head =
-		    done < hlen ? (hlen - done < take ? hlen - done : take) : 0;
-		memcpy(buf + o, head + done, from_head);
-		memcpy(buf + o + from_head, body + (done + from_head - hlen),
-		    take - from_head);
-		o += take;
-		memset(buf + o, 0, pad);
-		o += pad;
-		done += take;
+	for (;;) {
+		for (n = 0, k = 0; done < total && k < RECS_PER_WRITE; k++) {
+			take = total - done < STDOUT_CHUNK ? total - done
+			                                   : STDOUT_CHUNK;
+			fcgi_encode_stream_header(hdrs[k], FCGI_HEADER_LEN,
+			    FCGI_STDOUT, id, (uint16_t)take, &pad);
+			iov[n++] = (struct iovec){hdrs[k], FCGI_HEADER_LEN};
+			from_a = 0;
+			if (done < alen) {
+				from_a =
+				    alen - done < take ? alen - done : take;
+				iov[n++] =
+				    (struct iovec){(uint8_t *)a + done, from_a};
+			}
+			if (take > from_a)
+				iov[n++] = (struct iovec){
+				    (uint8_t *)b + (done + from_a - alen),
+				    take - from_a};
+			if (pad > 0)
+				iov[n++] = (struct iovec){(void *)zeros, pad};
+			done += take;
+		}
+		if (done == total && end) {
+			tn = fcgi_encode_stream_end(
+			    tail, sizeof(tail), FCGI_STDOUT, id);
+			tn += fcgi_encode_end_request(tail + tn,
+			    sizeof(tail) - tn, id, 0, FCGI_REQUEST_COMPLETE);
+			iov[n++] = (struct iovec){tail, tn};
+		}
+		if (n > 0 && !conn_sendv(c, iov, n))
+			return false;
+		if (done == total)
+			return true;
 	}
-	o += fcgi_encode_stream_end(buf + o, cap - o, FCGI_STDOUT, id);
-	o += fcgi_encode_end_request(
-	    buf + o, cap - o, id, 0, FCGI_REQUEST_COMPLETE);
-	*outlen = o;
-	return buf;
 }
 
 /* --- requests ------------------------------------------------------------ */
@@ -331,16 +402,21 @@ conn_resume_body(struct conn *c)
 
 /* The one place a request is freed: after its end(), once no hook of its
  * module runs (mux_route.h, THE RULE). */
+static void params_free(struct mux *m, struct mux_req *r);
+
 static void
 req_release(struct mux_req *r)
 {
+	struct mux *m = r->mux;
+
 	if (r->ops != NULL && r->ops->end != NULL)
 		r->ops->end(r, r->answered);
 	free(r->feed);
-	free(r->params);
-	free(r->vars_block);
+	params_free(m, r);
+	if (r->vars_block != r->vars_small)
+		free(r->vars_block);
 	app_decision_free(&r->d);
-	free(r);
+	spare_put(&m->spare_reqs, r);
 }
 
 static void
@@ -496,8 +572,7 @@ req_respond(struct mux_req *r, int status, const char *headers,
 {
 	struct conn *c = r->conn;
 	char head[APP_HEAD_MAX];
-	size_t hlen, alen;
-	uint8_t *answer;
+	size_t hlen;
 
 	if (r->detached || r->answered)
 		return false;
@@ -519,18 +594,13 @@ req_respond(struct mux_req *r, int status, const char *headers,
 			req_running(r);
 		return req_feed(r);
 	}
-	answer =
-	    hlen ? encode_answer(r->id, head, hlen, body, len, &alen) : NULL;
-	if (answer == NULL) {
-		conn_gone(c, "out of memory building an answer");
+	if (hlen == 0) {
+		conn_gone(c, "an answer head too large");
 		return false;
 	}
 	req_answered(r, status);
-	if (!conn_send(c, answer, alen)) {
-		free(answer);
+	if (!send_records(c, r->id, head, hlen, body, len, true))
 		return false;
-	}
-	free(answer);
 	req_finish(r);
 	return true;
 }
@@ -754,19 +824,32 @@ req_keep_vars(struct mux_req *r)
 	struct fcgi_span name, value, found[V__MAX] = {{NULL, 0}};
 	size_t off = 0, total = 0, o = 0;
 	enum fcgi_result res;
+	uint32_t lens = 0; /* bit n: some kept name has n bytes */
 	int v;
 
-	while ((res = fcgi_nvpair_next(
-	            r->params, r->params_len, &off, &name, &value)) == FCGI_OK)
+	for (v = 0; v < V__MAX; v++)
+		lens |= 1u << var_names[v].len;
+	while ((res = fcgi_nvpair_next(r->params, r->params_len, &off, &name,
+	            &value)) == FCGI_OK) {
+		if (name.len >= 32 || !(lens & 1u << name.len))
+			continue; /* most of lighttpd's dozens of pairs */
 		for (v = 0; v < V__MAX; v++)
-			if (name.len == strlen(var_names[v]) &&
-			    memcmp(name.ptr, var_names[v], name.len) == 0)
+			if (name.len == var_names[v].len &&
+			    name.ptr[name.len - 1] ==
+			        (uint8_t)var_names[v].name[name.len - 1] &&
+			    memcmp(name.ptr, var_names[v].name, name.len) ==
+			        0) {
 				found[v] = value;
+				break;
+			}
+	}
 	if (res != FCGI_NEED_MORE)
 		return false;
 	for (v = 0; v < V__MAX; v++)
 		total += found[v].ptr ? found[v].len + 1 : 0;
-	if (total > 0 && (r->vars_block = malloc(total)) == NULL)
+	if (total <= sizeof(r->vars_small))
+		r->vars_block = r->vars_small;
+	else if ((r->vars_block = malloc(total)) == NULL)
 		return false;
 	for (v = 0; v < V__MAX; v++) {
 		if (found[v].ptr == NULL)
@@ -789,9 +872,7 @@ on_params_end(struct conn *c, struct mux_req *r)
 		protocol_error(c, "malformed name-value pairs in PARAMS");
 		return;
 	}
-	free(r->params);
-	r->params = NULL;
-	r->params_len = r->params_cap = 0;
+	params_free(m, r);
 	r->t_start = ev_now(m->loop);
 	r->state = RS_STDIN;
 	/* In flight from now until answered, or dropped with its client:
@@ -828,6 +909,19 @@ on_params_end(struct conn *c, struct mux_req *r)
 	}
 }
 
+/* The PARAMS buffer goes: a first-size one is kept for the next
+ * request (spare.h), a grown one freed. */
+static void
+params_free(struct mux *m, struct mux_req *r)
+{
+	if (r->params_cap == PARAMS_INITIAL)
+		spare_put(&m->spare_params, r->params);
+	else
+		free(r->params);
+	r->params = NULL;
+	r->params_len = r->params_cap = 0;
+}
+
 static bool
 params_append(struct conn *c, struct mux_req *r, const struct fcgi_span *data)
 {
@@ -837,6 +931,13 @@ params_append(struct conn *c, struct mux_req *r, const struct fcgi_span *data)
 	if (need > c->mux->cfg.max_params) {
 		protocol_error(c, "PARAMS larger than --max-params");
 		return false;
+	}
+	if (need > 0 && r->params == NULL && need <= PARAMS_INITIAL) {
+		if ((r->params = spare_get(&c->mux->spare_params)) == NULL) {
+			conn_gone(c, "out of memory gathering PARAMS");
+			return false;
+		}
+		r->params_cap = PARAMS_INITIAL;
 	}
 	if (need > r->params_cap) {
 		cap = r->params_cap ? r->params_cap : PARAMS_INITIAL;
@@ -874,10 +975,11 @@ on_begin(struct conn *c, const struct fcgi_event *ev)
 		conn_close_if_done(c, !(ev->flags & FCGI_KEEP_CONN));
 		return;
 	}
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
+	if ((r = spare_get(&c->mux->spare_reqs)) == NULL) {
 		conn_gone(c, "out of memory for a request");
 		return;
 	}
+	memset(r, 0, sizeof(*r));
 	r->conn = c;
 	r->mux = c->mux;
 	r->id = ev->request_id;
@@ -1078,8 +1180,11 @@ conn_feed(struct conn *c, const uint8_t *p, size_t len)
 
 /* --- connections --------------------------------------------------------- */
 
+/* Read what the front end sent. hangup: the loop reported a hang-up or
+ * an error, so a read with nothing to give means the connection is done
+ * for (as when the loop could not watch it: ev_add_deferred). */
 static void
-conn_read(struct conn *c)
+conn_read(struct conn *c, bool hangup)
 {
 	struct mux *m = c->mux;
 	ssize_t n;
@@ -1089,7 +1194,7 @@ conn_read(struct conn *c)
 		conn_feed(c, m->rbuf, (size_t)n);
 		return;
 	}
-	if (n < 0 &&
+	if (n < 0 && !hangup &&
 	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	/* EOF or reset: the front end closed the connection, or (lighttpd
@@ -1170,17 +1275,19 @@ on_conn_io(struct ev_loop *loop, int fd, unsigned events, void *data)
 	if (events & EV_WRITE)
 		conn_write(c);
 	if (c->state == CS_OPEN && (events & (EV_READ | EV_HUP | EV_ERR)))
-		conn_read(c);
+		conn_read(c, (events & (EV_HUP | EV_ERR)) != 0);
 	else if (c->state == CS_CLOSING && (events & (EV_HUP | EV_ERR)))
 		conn_gone(c, "hang-up while closing");
 }
 
+/* The one place a connection is freed (kept for reuse: spare.h), at the
+ * end of the turn it closed in; the mux outlives it (mux_free). */
 static void
 conn_free_later(struct ev_defer *d)
 {
 	struct conn *c = container_of(d, struct conn, free_later);
 
-	free(c);
+	spare_put(&c->mux->spare_conns, c);
 }
 
 /* The one place a connection ends: its requests, fd, queue, timers. */
@@ -1267,10 +1374,11 @@ on_accept(struct ev_loop *loop, int fd, void *data)
 	struct mux *m = data;
 	struct conn *c;
 
-	if (!peer_allowed(m, fd) || (c = calloc(1, sizeof(*c))) == NULL) {
+	if (!peer_allowed(m, fd) || (c = spare_get(&m->spare_conns)) == NULL) {
 		close(fd); /* not registered yet: a plain close is right */
 		return;
 	}
+	memset(c, 0, sizeof(*c));
 	c->mux = m;
 	c->fd = fd;
 	c->serial = ++m->serial;
@@ -1279,9 +1387,11 @@ on_accept(struct ev_loop *loop, int fd, void *data)
 	outq_init(&c->out, m->cfg.max_outq);
 	tmr_fifo_node_init(&c->idle);
 	tmr_fifo_node_init(&c->stall);
-	if (ev_add(loop, fd, EV_READ, on_conn_io, c) != EV_OK) {
+	/* Deferred: a connection read, answered and closed within this
+	 * turn (lighttpd's, one request each) costs epoll nothing. */
+	if (ev_add_deferred(loop, fd, EV_READ, on_conn_io, c) != EV_OK) {
 		close(fd);
-		free(c);
+		spare_put(&m->spare_conns, c);
 		return;
 	}
 	c->next = &m->conns;
@@ -1294,6 +1404,10 @@ on_accept(struct ev_loop *loop, int fd, void *data)
 		m->paused_at_cap = true;
 		ev_listener_pause(loop, &m->listener, 0);
 	}
+	/* A front end writes its request right after connecting: it is
+	 * usually there already, and reading it now saves a turn of the
+	 * loop (nothing there: the loop reports it when it comes). */
+	conn_read(c, false);
 }
 
 static void
@@ -1330,6 +1444,9 @@ mux_new(const struct mux_config *cfg, struct ev_loop *loop, int listen_fd,
 	m->pools[MUX_POOL_IO] = io != NULL ? io : cpu;
 	m->listen_fd = listen_fd;
 	m->conns.next = m->conns.prev = &m->conns;
+	spare_init(&m->spare_conns, sizeof(struct conn), SPARE_CONNS);
+	spare_init(&m->spare_reqs, sizeof(struct mux_req), SPARE_REQS);
+	spare_init(&m->spare_params, PARAMS_INITIAL, SPARE_PARAMS);
 	metrics_init(&m->metrics);
 	/* unarmed until a drain arms it: mux_free cancels it either way */
 	tmr_node_init(&m->grace, grace_over);
@@ -1395,6 +1512,20 @@ mux_done(const struct mux *m)
 	return m->draining && m->conns.next == &m->conns;
 }
 
+/* The last of mux_free, after the closed connections' own deferred
+ * frees (the loop runs them first in, first out): they return their
+ * memory to m. */
+static void
+mux_release(struct ev_defer *d)
+{
+	struct mux *m = container_of(d, struct mux, release);
+
+	spare_fini(&m->spare_conns);
+	spare_fini(&m->spare_reqs);
+	spare_fini(&m->spare_params);
+	free(m);
+}
+
 void
 mux_free(struct mux *m)
 {
@@ -1408,7 +1539,7 @@ mux_free(struct mux *m)
 	mux_pools_del(m);
 	tmr_fifo_fini(&m->idle);
 	tmr_fifo_fini(&m->stall);
-	free(m);
+	ev_defer(m->loop, &m->release, mux_release);
 }
 
 /* --- route modules (mux_route.h) ----------------------------------------- */
@@ -1506,27 +1637,11 @@ mux_req_respond_detail(
 }
 
 /* STDOUT records carrying p (§5.3), without copying p when the socket
- * takes it at once: header, data, padding, in pieces of STDOUT_CHUNK. */
+ * takes it at once. */
 static bool
 send_stdout(struct mux_req *r, const void *p, size_t n)
 {
-	static const uint8_t zeros[8];
-	const uint8_t *d = p;
-	uint8_t hdr[FCGI_HEADER_LEN], pad;
-	size_t take;
-
-	while (n > 0) {
-		take = n < STDOUT_CHUNK ? n : STDOUT_CHUNK;
-		fcgi_encode_stream_header(
-		    hdr, sizeof(hdr), FCGI_STDOUT, r->id, (uint16_t)take, &pad);
-		if (!conn_send(r->conn, hdr, sizeof(hdr)) ||
-		    !conn_send(r->conn, d, take) ||
-		    !conn_send(r->conn, zeros, pad))
-			return false;
-		d += take;
-		n -= take;
-	}
-	return true;
+	return send_records(r->conn, r->id, p, n, NULL, 0, false);
 }
 
 bool
@@ -1545,6 +1660,19 @@ mux_req_stream_begin(struct mux_req *r, int status, const char *headers,
 	}
 	r->d.status = status;
 	return send_stdout(r, head, hlen);
+}
+
+bool
+mux_req_stream_finish(struct mux_req *r, const void *p, size_t n)
+{
+	if (r->detached || r->answered)
+		return false;
+	req_answered(r, r->d.status);
+	if (!send_records(r->conn, r->id, p, n, NULL, 0, true))
+		return false;
+	r->want_writable = false;
+	req_finish(r);
+	return true;
 }
 
 bool

@@ -4,9 +4,17 @@
  *
  * Contract:
  *  - mux owns its connections and requests: every struct conn and struct
- *    req is allocated here and freed here, in exactly one place each
- *    (conn_free, req_free). The loop (ev), the listening fd and the
- *    offload pool are the caller's (mux_main), handed in at mux_new().
+ *    req is allocated here and released here, in exactly one place each
+ *    (conn_free_later, req_release), to a stack of spare blocks the mux
+ *    keeps for the next ones (spare.h; freed by mux_free). The loop (ev),
+ *    the listening fd and the offload pool are the caller's (mux_main),
+ *    handed in at mux_new().
+ *  - The hot path (lighttpd's one connection per request) allocates
+ *    nothing and costs four system calls: accept4, one read of the whole
+ *    request (right after the accept: a connection answered and closed
+ *    in that turn never enters epoll, ev_add_deferred), one gathered
+ *    write of the whole answer (records built in place, outq_sendv),
+ *    close.
  *  - A connection is read by the codec (fcgi_codec.h), which turns bytes
  *    into events; each event moves one request through its states (enum
  *    req_state); the app module (app.h) decides what a request means; mux
@@ -86,7 +94,9 @@ struct mux *mux_new(const struct mux_config *cfg, struct ev_loop *loop,
 void mux_drain(struct mux *m);
 int mux_done(const struct mux *m);
 
-/* Close every connection and free everything mux allocated. */
+/* Close every connection and free everything mux allocated; the struct
+ * itself and its spare blocks at the end of the loop's turn (or in
+ * ev_free()), after the connections' own deferred releases. */
 void mux_free(struct mux *m);
 
 const struct metrics *mux_metrics(const struct mux *m);

@@ -125,6 +125,8 @@ bool mux_req_stream_begin(struct mux_req *r, int status, const char *headers,
     const char *ctype, size_t len);
 bool mux_req_stream_write(struct mux_req *r, const void *p, size_t n);
 bool mux_req_stream_end(struct mux_req *r);
+/* The last n bytes and the end together, in one write (a wait's body). */
+bool mux_req_stream_finish(struct mux_req *r, const void *p, size_t n);
 size_t mux_req_room(const struct mux_req *r);
 void mux_req_wait_writable(struct mux_req *r);
 

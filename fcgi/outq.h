@@ -18,6 +18,7 @@
 #define FCGILAB_OUTQ_H
 
 #include <stddef.h>
+#include <sys/uio.h>
 
 enum outq_result {
 	OUTQ_OK,     /* all written, or the rest queued */
@@ -44,6 +45,16 @@ size_t outq_len(const struct outq *q);
 /* Write buf to fd if the queue is empty, queuing what is not taken;
  * append all of it when the queue is not empty (order is kept). */
 enum outq_result outq_send(struct outq *q, int fd, const void *buf, size_t len);
+
+/* Most pieces outq_sendv takes at once. */
+#define OUTQ_IOV_MAX 16
+
+/* The same for n pieces (at most OUTQ_IOV_MAX) gathered into one write
+ * (sendmsg; writev on a pipe) when the queue is empty, so an answer in
+ * several buffers costs one system call and no copy; what the kernel does
+ * not take is queued (copied) in order. */
+enum outq_result outq_sendv(
+    struct outq *q, int fd, const struct iovec *iov, int n);
 
 /* Write queued bytes to fd until the kernel stops taking them (writev).
  * OUTQ_OK whether or not the queue is empty afterwards. */

@@ -105,33 +105,109 @@ qs_decode(const char *s, size_t len, size_t *outlen)
 	return out;
 }
 
-char *
-qs_get(const char *query, const char *name, size_t *countp, size_t *lenp)
+/* Does the key k (klen raw bytes) decode to name? Decoded on the fly,
+ * without allocating, for an ASCII name: a byte sequence the UTF-8 pass
+ * would replace can never equal ASCII bytes, so comparing the decoded
+ * bytes is comparing the decoded text. Other names go the long way. */
+static int
+key_is(const char *k, size_t klen, const char *name)
 {
-	const char *p, *amp, *eq, *vstart = NULL;
-	size_t count = 0, klen, vlen = 0, keylen;
+	const unsigned char *n = (const unsigned char *)name;
+	size_t i, j = 0, keylen;
+	int hi, lo, c, same;
 	char *key;
 
-	if (countp)
-		*countp = 0;
+	for (i = 0; n[i] != '\0'; i++)
+		if (n[i] >= 0x80) {
+			if ((key = qs_decode(k, klen, &keylen)) == NULL)
+				return -1;
+			same = keylen == strlen(name) &&
+			    memcmp(key, name, keylen) == 0;
+			free(key);
+			return same;
+		}
+	for (i = 0; i < klen; i++, j++) {
+		c = (unsigned char)k[i];
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%' && i + 2 < klen &&
+		    (hi = qs_hexval(k[i + 1])) >= 0 &&
+		    (lo = qs_hexval(k[i + 2])) >= 0) {
+			c = hi << 4 | lo;
+			i += 2;
+		}
+		if (n[j] == '\0' || c != n[j])
+			return 0;
+	}
+	return n[j] == '\0';
+}
+
+/* The raw span of name's last value in query; the count of its keys. */
+static size_t
+qs_find(const char *query, const char *name, const char **vp, size_t *vlenp,
+    int *enomem)
+{
+	const char *p, *amp, *eq;
+	size_t count = 0, klen;
+	int m;
+
+	*enomem = 0;
 	if (query == NULL)
-		return NULL;
+		return 0;
 	for (p = query; *p != '\0'; p = *amp ? amp + 1 : amp) {
 		amp = strchrnul(p, '&');
 		if (amp == p)
 			continue;
 		eq = memchr(p, '=', (size_t)(amp - p));
 		klen = (size_t)((eq ? eq : amp) - p);
-		if ((key = qs_decode(p, klen, &keylen)) == NULL)
-			return NULL;
-		if (keylen == strlen(name) && memcmp(key, name, keylen) == 0) {
-			count++;
-			vstart = eq ? eq + 1 : amp;
-			vlen = (size_t)(amp - vstart);
+		if ((m = key_is(p, klen, name)) < 0) {
+			*enomem = 1;
+			return 1;
 		}
-		free(key);
+		if (m) {
+			count++;
+			*vp = eq ? eq + 1 : amp;
+			*vlenp = (size_t)(amp - *vp);
+		}
 	}
+	return count;
+}
+
+char *
+qs_get(const char *query, const char *name, size_t *countp, size_t *lenp)
+{
+	const char *v = NULL;
+	size_t count, vlen = 0;
+	int enomem;
+
+	count = qs_find(query, name, &v, &vlen, &enomem);
 	if (countp)
 		*countp = count;
-	return count ? qs_decode(vstart, vlen, lenp) : NULL;
+	return count && !enomem ? qs_decode(v, vlen, lenp) : NULL;
+}
+
+char *
+qs_get_buf(const char *query, const char *name, char *buf, size_t cap,
+    size_t *countp, size_t *lenp)
+{
+	const char *v = NULL;
+	size_t count, vlen = 0, i;
+	int enomem;
+
+	count = qs_find(query, name, &v, &vlen, &enomem);
+	if (countp)
+		*countp = count;
+	if (count == 0 || enomem)
+		return NULL;
+	/* Plain ASCII with nothing to decode: the raw bytes are the value. */
+	for (i = 0; i < vlen; i++)
+		if (v[i] == '%' || v[i] == '+' || (unsigned char)v[i] >= 0x80)
+			break;
+	if (i < vlen || vlen >= cap)
+		return qs_decode(v, vlen, lenp);
+	memcpy(buf, v, vlen);
+	buf[vlen] = '\0';
+	if (lenp)
+		*lenp = vlen;
+	return buf;
 }

@@ -22,6 +22,13 @@
 
 char *qs_get(const char *query, const char *name, size_t *countp, size_t *lenp);
 
+/* The same, without allocating in the common case: the value goes into
+ * buf (cap bytes, NUL included) when it is plain ASCII with nothing to
+ * decode and fits; otherwise it is malloc'd as qs_get's is. Free the
+ * result only when it is not buf. */
+char *qs_get_buf(const char *query, const char *name, char *buf, size_t cap,
+    size_t *countp, size_t *lenp);
+
 /* Decode one component (len bytes) by the rules above into a new
  * malloc'd NUL-terminated string. NULL on ENOMEM. */
 char *qs_decode(const char *s, size_t len, size_t *outlen);

@@ -128,6 +128,73 @@ new_state() {
 	no_process_of "$s"
 }
 
+@test "a wait longer than lighttpd 1.4.69's default graceful limit (8 s) finishes through stop" {
+	local s url pid
+	new_state s
+	"$FCGILAB" start --port 0 --state "$s" --pool 1 --workers 0 3>&- >/dev/null
+	run grep -c 'unknown config-key' "$s/log/lighttpd.log"
+	assert_output 0
+	url=$(<"$s/url")
+	curl -sS -w ' %{http_code}' "${url}wait_async?secs=11" >"$BATS_TEST_TMPDIR/out" &
+	pid=$!
+	sleep 0.5
+	"$FCGILAB" stop --state "$s" --grace 20 >/dev/null
+	wait "$pid"
+	assert_equal "$(<"$BATS_TEST_TMPDIR/out")" '{"status":"ready","seconds":11} 200'
+	no_process_of "$s"
+}
+
+@test "--capacity past one lighttpd's fd limit: prefork workers, one access log, a graceful stop" {
+	local s url per pids i
+	per=$(($(ulimit -Sn) / 2 - 16)) # what one lighttpd process holds
+	((per > 0 && per + 1 <= $(ulimit -Hn) - 32)) || skip "fd limits too small here"
+	new_state s
+	run "$FCGILAB" start --port 0 --state "$s" --pool 1 --workers 0 --capacity "$((per + 1))" 3>&-
+	assert_success
+	assert_output --partial 'lighttpd: 2 prefork workers'
+	run grep -E '^server\.max-(worker|connections) ' "$s/lighttpd.conf"
+	assert_line --regexp "^server\.max-connections = $per\$"
+	assert_line --regexp '^server\.max-worker += 2$'
+	run "$FCGILAB" status --state "$s"
+	assert_success
+	assert_line --regexp '^lighttpd  running, pid [0-9]+, .* \(2 prefork workers: [0-9]+ [0-9]+\)$'
+	pids=$(ps --ppid "$(<"$s/run/lighttpd.pid")" -o pid=,comm= | awk '$2 == "lighttpd"' | wc -l)
+	assert_equal "$pids" 2
+	url=$(<"$s/url")
+	# 40 requests, a connection each: every worker logs to the one file
+	: >"$s/log/access.log"
+	for ((i = 0; i < 40; i++)); do
+		curl -sS -o /dev/null "${url}wait_async?secs=0"
+	done
+	curl -sS -w ' %{http_code}' "${url}wait_async?secs=11" >"$BATS_TEST_TMPDIR/out" &
+	pid=$!
+	sleep 0.5
+	"$FCGILAB" stop --state "$s" --grace 20 >/dev/null
+	wait "$pid"
+	# the master passed SIGINT on; the worker holding the wait drained it
+	assert_equal "$(<"$BATS_TEST_TMPDIR/out")" '{"status":"ready","seconds":11} 200'
+	run grep -c ' "GET /wait_async?secs=0 HTTP/1.1" 200 ' "$s/log/access.log"
+	assert_output 40
+	no_process_of "$s"
+}
+
+@test "--capacity: bad values, and more than the mux's fd limit, are refused" {
+	local s hard
+	for v in 0 -1 abc 1.5 '' 12345678; do
+		run "$FCGILAB" start --capacity "$v"
+		assert_failure 2
+		assert_output --partial -- '--capacity'
+	done
+	hard=$(ulimit -Hn)
+	[[ $hard != unlimited ]] || skip "no hard fd limit here"
+	((hard + 1 <= 9999999)) || skip "hard fd limit too large to exceed"
+	new_state s
+	run "$FCGILAB" start --port 0 --state "$s" --capacity "$((hard + 1))" 3>&-
+	assert_failure 1
+	assert_output --partial "its limit is $hard"
+	no_process_of "$s"
+}
+
 @test "--max-secs sets the largest accepted secs" {
 	local s
 	new_state s

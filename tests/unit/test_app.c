@@ -5,11 +5,15 @@
  */
 #include "config.h"
 
+#include <jansson.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "apijson.h"
 #include "app.h"
 #include "cpuwork.h"
 #include "num.h"
@@ -411,6 +415,192 @@ test_qs_num(void)
 	ok(strtod(buf, NULL) == 1.0 / 3, "num_format round-trips 1/3");
 }
 
+/* --- the hot path's bodies and heads, against the slow references ---- */
+
+/* The wait body as it was built before app_wait_body_text: jansson. */
+static char *
+wait_body_jansson(double secs)
+{
+	json_t *n = secs == floor(secs) && fabs(secs) < 9007199254740992.0
+	    ? json_integer((json_int_t)secs)
+	    : json_real(secs);
+
+	return apijson_dump(
+	    json_pack("{s:s,s:o}", "status", "ready", "seconds", n), NULL);
+}
+
+static uint64_t
+splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void
+test_bodies(void)
+{
+	static const double fixed[] = {0, -0.0, 1, 2, 60, 86400, 0.1, 0.5, 0.25,
+	    1e-5, 3e-5, 1e-7, 0.0001, 0.001, 12.25, 59.999999, 1.0 / 3, 2.0 / 3,
+	    1e-300, 5e-324, 2.2250738585072014e-308, 1e15, 1e16, 1e17, 1.5e16,
+	    9007199254740992.0, 9007199254740994.0, 123456789012345678.0,
+	    1.7976931348623157e308, -1.5, -0.001, 0.30000000000000004, 100.5,
+	    1e21, 1e22, 4.35, 2.675};
+	char buf[APP_BODY_MAX], *want, seed_text[32];
+	size_t i, len, bad = 0, n = 0;
+	uint64_t seed = 42, bits;
+	double x;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		want = wait_body_jansson(fixed[i]);
+		len = app_wait_body_text(fixed[i], buf);
+		if (want == NULL || len != strlen(want) ||
+		    strcmp(buf, want) != 0) {
+			bad++;
+			printf("#   %.17g: got %s, want %s\n", fixed[i], buf,
+			    want ? want : "(null)");
+		}
+		free(want);
+	}
+	ok(bad == 0, "wait body: the jansson bytes for %zu chosen values",
+	    sizeof(fixed) / sizeof(fixed[0]));
+	/* random doubles of every exponent, and short decimals as a client
+	 * would send them (secs=12.345) */
+	for (i = 0; i < 200000; i++) {
+		bits = splitmix(&seed);
+		if (i % 2) {
+			memcpy(&x, &bits, sizeof(x));
+			if (!isfinite(x))
+				continue;
+		} else {
+			snprintf(seed_text, sizeof(seed_text), "%llu.%0*llu",
+			    (unsigned long long)(bits % 100),
+			    (int)(1 + (bits >> 8) % 6),
+			    (unsigned long long)((bits >> 16) % 1000000));
+			x = strtod(seed_text, NULL);
+		}
+		want = wait_body_jansson(x);
+		len = app_wait_body_text(x, buf);
+		n++;
+		if (want == NULL || len != strlen(want) ||
+		    strcmp(buf, want) != 0) {
+			if (bad++ < 5)
+				printf("#   %.17g: got %s, want %s\n", x, buf,
+				    want ? want : "(null)");
+		}
+		free(want);
+	}
+	ok(bad == 0, "wait body: the jansson bytes for %zu random values", n);
+	ok(app_wait_body_text(NAN, buf) == 0 &&
+	        app_wait_body_text(INFINITY, buf) == 0 &&
+	        app_wait_body(NAN, &len) == NULL,
+	    "wait body: no text for NaN or infinity (as jansson refuses)");
+	len = app_cpu_body_text(LLONG_MAX, ULONG_MAX / 2, buf);
+	want = apijson_dump(json_pack("{s:I,s:I}", "n", (json_int_t)LLONG_MAX,
+	                        "result", (json_int_t)(ULONG_MAX / 2)),
+	    NULL);
+	ok(want != NULL && len == strlen(want) && strcmp(buf, want) == 0,
+	    "cpu body: the jansson bytes at the extremes (%s)", buf);
+	free(want);
+	len = app_cpu_body_text(0, 0, buf);
+	is_str(buf, "{\"n\":0,\"result\":0}", "cpu body: zeros");
+}
+
+/* The head as snprintf wrote it before app_cgi_head was hand-written. */
+static size_t
+head_snprintf(char *buf, size_t cap, int status, const char *ctype, size_t clen,
+    const char *extra)
+{
+	char len[48] = "";
+	int n;
+
+	if (clen != APP_NO_LENGTH)
+		snprintf(len, sizeof(len), "Content-Length: %zu\r\n", clen);
+	n = snprintf(buf, cap, "Status: %d %s\r\nContent-Type: %s\r\n%s%s\r\n",
+	    status, app_reason(status), ctype, len, extra ? extra : "");
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+static void
+test_heads(void)
+{
+	static const int statuses[] = {200, 201, 307, 404, 422, 503, 599};
+	static const size_t lens[] = {
+	    0, 7, 30, 65535, APP_NO_LENGTH, (size_t)1 << 40};
+	static const char *const extras[] = {
+	    NULL, "", "Retry-After: 1\r\n", "Allow: GET, POST\r\nX-A: b\r\n"};
+	char got[256], want[256];
+	size_t si, li, ei, cap, g, w, bad = 0, n = 0;
+
+	for (si = 0; si < sizeof(statuses) / sizeof(statuses[0]); si++)
+		for (li = 0; li < sizeof(lens) / sizeof(lens[0]); li++)
+			for (ei = 0; ei < sizeof(extras) / sizeof(extras[0]);
+			     ei++)
+				for (cap = 1; cap <= sizeof(got); cap++) {
+					g = app_cgi_head(got, cap, statuses[si],
+					    "application/json", lens[li],
+					    extras[ei]);
+					w = head_snprintf(want, cap,
+					    statuses[si], "application/json",
+					    lens[li], extras[ei]);
+					n++;
+					if (g != w ||
+					    (g > 0 && strcmp(got, want) != 0))
+						bad++;
+				}
+	ok(bad == 0,
+	    "app_cgi_head: snprintf's bytes, or 0 when it does not fit, in "
+	    "%zu cases",
+	    n);
+}
+
+static void
+test_qs_buf(void)
+{
+	char small[16], *v;
+	size_t count, len;
+
+	v = qs_get_buf(
+	    "a=1&secs=2.5&b", "secs", small, sizeof(small), &count, &len);
+	ok(v == small && count == 1 && len == 3 && strcmp(v, "2.5") == 0,
+	    "qs_get_buf: a plain value lands in the caller's buffer");
+	v = qs_get_buf(
+	    "secs=1&secs=%32", "secs", small, sizeof(small), &count, &len);
+	ok(v != small && v != NULL && count == 2 && strcmp(v, "2") == 0,
+	    "qs_get_buf: the last of two, %%-decoded in a malloc'd copy");
+	if (v != small)
+		free(v);
+	v = qs_get_buf(
+	    "%73ec%73=3&se+cs=9", "secs", small, sizeof(small), &count, &len);
+	ok(v == small && count == 1 && strcmp(v, "3") == 0,
+	    "qs_get_buf: keys compare decoded (%%73ec%%73 is secs; se+cs is "
+	    "not)");
+	v = qs_get_buf("a+b=1", "a b", small, sizeof(small), &count, &len);
+	ok(v == small && count == 1 && strcmp(v, "1") == 0,
+	    "qs_get_buf: '+' in a key is a space");
+	v = qs_get_buf("secs=0123456789abcdefXYZ", "secs", small, sizeof(small),
+	    &count, &len);
+	ok(v != small && v != NULL && len == 19 &&
+	        strcmp(v, "0123456789abcdefXYZ") == 0,
+	    "qs_get_buf: too long for the buffer: malloc'd");
+	if (v != small)
+		free(v);
+	v = qs_get_buf("secs=%FF", "secs", small, sizeof(small), &count, &len);
+	ok(v != small && v != NULL && strcmp(v, "\xef\xbf\xbd") == 0,
+	    "qs_get_buf: invalid UTF-8 still becomes U+FFFD");
+	if (v != small)
+		free(v);
+	v = qs_get_buf("other=1", "secs", small, sizeof(small), &count, &len);
+	ok(v == NULL && count == 0, "qs_get_buf: absent");
+	v = qs_get_buf(
+	    "%C3%A9=1", "\xc3\xa9", small, sizeof(small), &count, &len);
+	ok(v == small && count == 1, "qs_get_buf: a non-ASCII key name");
+	v = qs_get_buf(NULL, "secs", small, sizeof(small), &count, &len);
+	ok(v == NULL && count == 0, "qs_get_buf: no query at all");
+}
+
 int
 main(void)
 {
@@ -419,5 +609,8 @@ main(void)
 	test_routing();
 	test_operator_views();
 	test_qs_num();
+	test_bodies();
+	test_heads();
+	test_qs_buf();
 	return done_testing();
 }

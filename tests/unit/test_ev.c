@@ -225,6 +225,123 @@ test_deferred_close(struct ev_loop *loop)
 	free(survivor);
 }
 
+/* --- ev_add_deferred --------------------------------------------------- */
+
+/* The loop's epoll fd, found by its link in /proc (one loop here). */
+static int
+epoll_fd(void)
+{
+	char path[64], target[64];
+	ssize_t n;
+	int fd;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strcmp(target, "anon_inode:[eventpoll]") == 0)
+			return fd;
+	}
+	return -1;
+}
+
+/* Is fd in the epoll set of epfd (its "tfd:" line in fdinfo)? */
+static int
+in_epoll(int epfd, int fd)
+{
+	char path[64], line[256];
+	int found = 0, tfd;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "tfd: %d", &tfd) == 1 && tfd == fd)
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+static void
+close_on_err(struct ev_loop *loop, int fd, unsigned events, void *data)
+{
+	struct io_seen *s = data;
+
+	s->calls++;
+	s->events = events;
+	if (events & EV_ERR)
+		ev_close(loop, fd);
+}
+
+static void
+test_add_deferred(struct ev_loop *loop)
+{
+	struct io_seen rs = {0}, cs = {0}, ms = {0}, es = {0};
+	int epfd = epoll_fd(), a[2], b[2], c[2], fd;
+	FILE *tmp;
+
+	if (!ok(epfd >= 0 && in_epoll(epfd, -2) == 0, "the loop's epoll fd"))
+		return;
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, a);
+	ok(write(a[1], "x", 1) == 1, "data waiting before the add");
+	rs.drain = 1;
+	ok(ev_add_deferred(loop, a[0], EV_READ, io_record, &rs) == EV_OK &&
+	        ev_mask(loop, a[0]) == EV_READ,
+	    "ev_add_deferred registers at once in the table");
+	ok(in_epoll(epfd, a[0]) == 0, "  but epoll has not heard of it yet");
+	ok(ev_add(loop, a[0], EV_READ, io_record, &rs) == EV_EINVAL &&
+	        errno == EEXIST,
+	    "  a second add is EEXIST");
+	ev_run_once(loop, 0);
+	ok(in_epoll(epfd, a[0]) == 1 && rs.calls == 1 && rs.fd == a[0] &&
+	        rs.events == EV_READ,
+	    "the next turn hands it to epoll before waiting: served at once");
+
+	/* added and closed within the turn: epoll never has it */
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, b);
+	ok(write(b[1], "x", 1) == 1, "another, with data waiting");
+	ev_add_deferred(loop, b[0], EV_READ, io_record, &cs);
+	ok(ev_close(loop, b[0]) == EV_OK, "closed in the turn it was added");
+	ev_run_once(loop, 0);
+	ok(cs.calls == 0 && !fd_open(b[0]),
+	    "never reported, closed at the end of the turn");
+
+	/* ev_mod before the flush only records the mask */
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, c);
+	ok(write(c[1], "x", 1) == 1, "a third, with data waiting");
+	ms.drain = 1;
+	ev_add_deferred(loop, c[0], EV_READ, io_record, &ms);
+	ok(ev_mod(loop, c[0], 0) == EV_OK && ev_mask(loop, c[0]) == 0,
+	    "ev_mod on a deferred fd");
+	ev_run_once(loop, 0);
+	ok(ms.calls == 0 && in_epoll(epfd, c[0]) == 1,
+	    "  epoll got the new mask (nothing reported)");
+	ev_mod(loop, c[0], EV_READ);
+	ev_run_once(loop, 0);
+	ok(ms.calls == 1, "  and reports once it is asked to");
+	ok(ev_del(loop, c[0]) == EV_OK && in_epoll(epfd, c[0]) == 0,
+	    "ev_del takes it out of epoll");
+
+	/* epoll refuses a regular file: the handler hears EV_ERR */
+	tmp = tmpfile();
+	fd = dup(fileno(tmp));
+	fclose(tmp);
+	ok(ev_add_deferred(loop, fd, EV_READ, close_on_err, &es) == EV_OK,
+	    "a regular file is accepted for later");
+	ev_run_once(loop, 0);
+	ok(es.calls == 1 && es.events == EV_ERR && !fd_open(fd),
+	    "  epoll refused it: EV_ERR, and the handler closed it");
+	ev_close(loop, a[0]);
+	ev_run_once(loop, 0);
+	close(a[1]);
+	close(b[1]);
+	close(c[0]);
+	close(c[1]);
+}
+
 /* Re-registering the same fd in the batch drops the old registration's
  * event (it belongs to another handler now). */
 struct rereg {
@@ -749,6 +866,7 @@ main(void)
 	test_signal(loop);
 	test_readiness(loop);
 	test_deferred_close(loop);
+	test_add_deferred(loop);
 	test_reregister(loop);
 	test_defer(loop);
 	test_timers_fake(loop);
