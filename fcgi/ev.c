@@ -106,8 +106,11 @@ epoll_op(struct ev_loop *loop, int op, int fd, const struct ev_fd *r)
 /* --- registration ---------------------------------------------------------
  */
 
-enum ev_result
-ev_add(struct ev_loop *loop, int fd, unsigned mask, ev_io_fn *fn, void *data)
+/* The record of fd, for ev_add or ev_add_deferred: EV_EINVAL for a bad
+ * fd, callback or mask, or an fd added already. */
+static enum ev_result
+add_record(struct ev_loop *loop, int fd, unsigned mask, ev_io_fn *fn,
+    struct ev_fd **out)
 {
 	struct ev_fd *r;
 
@@ -117,6 +120,18 @@ ev_add(struct ev_loop *loop, int fd, unsigned mask, ev_io_fn *fn, void *data)
 		return fail(EV_EINVAL, EINVAL);
 	if (r->flags & (EVF_ADDED | EVF_CLOSING))
 		return fail(EV_EINVAL, EEXIST);
+	*out = r;
+	return EV_OK;
+}
+
+enum ev_result
+ev_add(struct ev_loop *loop, int fd, unsigned mask, ev_io_fn *fn, void *data)
+{
+	struct ev_fd *r;
+	enum ev_result res;
+
+	if ((res = add_record(loop, fd, mask, fn, &r)) != EV_OK)
+		return res;
 	r->gen++;
 	r->mask = (uint16_t)mask;
 	if (epoll_op(loop, EPOLL_CTL_ADD, fd, r) == -1)
@@ -134,13 +149,10 @@ ev_add_deferred(
     struct ev_loop *loop, int fd, unsigned mask, ev_io_fn *fn, void *data)
 {
 	struct ev_fd *r;
+	enum ev_result res;
 
-	if ((r = record(loop, fd)) == NULL)
-		return EV_EINVAL;
-	if (fn == NULL || (mask & ~(EV_READ | EV_WRITE | EV_RDHUP)) != 0)
-		return fail(EV_EINVAL, EINVAL);
-	if (r->flags & (EVF_ADDED | EVF_CLOSING))
-		return fail(EV_EINVAL, EEXIST);
+	if ((res = add_record(loop, fd, mask, fn, &r)) != EV_OK)
+		return res;
 	if (loop->npending == loop->nfds) /* cannot happen: one per fd */
 		flush_pending(loop);
 	r->gen++;

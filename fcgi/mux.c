@@ -228,40 +228,9 @@ mux_metrics(const struct mux *m)
 
 /* --- output -------------------------------------------------------------- */
 
-/* Queue bytes for the front end; a socket error or a peer that stopped
- * reading (queue full) ends the connection. Returns false then. */
-static bool
-conn_send(struct conn *c, const void *buf, size_t len)
-{
-	struct ev_loop *loop = c->mux->loop;
-	enum outq_result res;
-
-	if (c->state == CS_CLOSED)
-		return false;
-	res = outq_send(&c->out, c->fd, buf, len);
-	switch (res) {
-	case OUTQ_OK:
-		break;
-	case OUTQ_EFULL:
-		conn_gone(
-		    c, "the front end stopped reading (output queue full)");
-		return false;
-	case OUTQ_ENOMEM:
-		conn_gone(c, "out of memory queuing output");
-		return false;
-	case OUTQ_EIO:
-		conn_gone(c, strerror(errno));
-		return false;
-	}
-	if (outq_len(&c->out) > 0 && !(ev_mask(loop, c->fd) & EV_WRITE))
-		ev_mod(loop, c->fd, ev_mask(loop, c->fd) | EV_WRITE);
-	/* Output waits: the stall clock runs from the last byte that moved. */
-	if (outq_len(&c->out) > 0 && !tmr_fifo_queued(&c->stall))
-		tmr_fifo_touch(&c->mux->stall, &c->stall, ev_now(loop));
-	return true;
-}
-
-/* conn_send for n pieces gathered into one write (outq_sendv). */
+/* Queue n pieces for the front end, gathered into one write
+ * (outq_sendv); a socket error or a peer that stopped reading (queue
+ * full) ends the connection. Returns false then. */
 static bool
 conn_sendv(struct conn *c, const struct iovec *iov, int n)
 {
@@ -287,9 +256,19 @@ conn_sendv(struct conn *c, const struct iovec *iov, int n)
 	}
 	if (outq_len(&c->out) > 0 && !(ev_mask(loop, c->fd) & EV_WRITE))
 		ev_mod(loop, c->fd, ev_mask(loop, c->fd) | EV_WRITE);
+	/* Output waits: the stall clock runs from the last byte that moved. */
 	if (outq_len(&c->out) > 0 && !tmr_fifo_queued(&c->stall))
 		tmr_fifo_touch(&c->mux->stall, &c->stall, ev_now(loop));
 	return true;
+}
+
+/* conn_sendv of one piece. */
+static bool
+conn_send(struct conn *c, const void *buf, size_t len)
+{
+	struct iovec iov = {(void *)buf, len};
+
+	return conn_sendv(c, &iov, 1);
 }
 
 /* {END_REQUEST, id, {app_status, protocol_status}} (§5.5). */

@@ -47,28 +47,16 @@ outq_len(const struct outq *q)
 	return q->len;
 }
 
+static enum outq_result append_iov(
+    struct outq *q, const struct iovec *iov, int n, size_t skip);
+
+/* Queue buf as one chunk. */
 static enum outq_result
 append(struct outq *q, const unsigned char *buf, size_t len)
 {
-	struct outq_chunk *c;
+	struct iovec iov = {(void *)buf, len};
 
-	if (len == 0)
-		return OUTQ_OK;
-	if (len > q->limit - q->len)
-		return OUTQ_EFULL;
-	if ((c = malloc(sizeof(*c) + len)) == NULL)
-		return OUTQ_ENOMEM;
-	c->next = NULL;
-	c->len = len;
-	c->off = 0;
-	memcpy(c->data, buf, len);
-	if (q->tail != NULL)
-		q->tail->next = c;
-	else
-		q->head = c;
-	q->tail = c;
-	q->len += len;
-	return OUTQ_OK;
+	return append_iov(q, &iov, 1, 0);
 }
 
 enum outq_result
