@@ -66,11 +66,6 @@ evil_csv() {
 	[ "$code" = 200 ]
 }
 
-# metric NAME: its value in the mux's /metrics (asked from loopback).
-metric() {
-	curl -fsS "$BASE/metrics" | awk -v n="$1" '$1 == n { print $2 }'
-}
-
 @test "100 clients that send a whole request and leave after 0.5 s are freed within 1 s" {
 	local -a fds=()
 	local fd i in_flight aborted0 aborted

@@ -185,7 +185,7 @@ backend_ok() { "$FCGILAB" status --state "$1" >/dev/null; }
 		ids+=("$(post_job '{"task":"wait","secs":1.5}')")
 	done
 	# four running (two workers on B, two on C), two queued
-	wait_until 20 bash -c "grep -c ': job .* claimed' '$B/log/workers.log' '$C/log/workers.log' |
+	wait_for 20 bash -c "grep -c ': job .* claimed' '$B/log/workers.log' '$C/log/workers.log' |
 		awk -F: '{ n += \$NF } END { exit !(n >= 4) }'"
 	grep -q ': job .* claimed' "$B/log/workers.log"
 	host_kill "$B"
@@ -237,7 +237,7 @@ backend_ok() { "$FCGILAB" status --state "$1" >/dev/null; }
 	curl -sS --limit-rate 1M -H 'Content-Type: application/octet-stream' \
 		--data-binary "@$BATS_TEST_TMPDIR/big" "${FA_URL}upload" >"$BATS_TEST_TMPDIR/up.json" &
 	pid=$!
-	wait_until 10 bash -c "ls -a '$SHARED' | grep -q '^\\.part-[0-9a-f]*[1-9a-f]'"
+	wait_for 10 bash -c "ls -a '$SHARED' | grep -q '^\\.part-[0-9a-f]*[1-9a-f]'"
 	# C's mux starts again, on the same directory, while A writes
 	"$FCGILAB" stop --state "$C" --grace 3 >/dev/null
 	backend_restart "$C" 127.0.0.4 --workers 2 --uploads "$SHARED" \

@@ -128,19 +128,25 @@ new_state() {
 	no_process_of "$s"
 }
 
+# drains_a_long_wait STATE: a wait of 11 s (past lighttpd 1.4.69's default
+# graceful limit of 8 s) started, then `fcgilab stop`: the wait ends 200.
+drains_a_long_wait() {
+	local pid
+	curl -sS -w ' %{http_code}' "$(<"$1/url")wait_async?secs=11" >"$BATS_TEST_TMPDIR/out" &
+	pid=$!
+	sleep 0.5
+	"$FCGILAB" stop --state "$1" --grace 20 >/dev/null
+	wait "$pid"
+	assert_equal "$(<"$BATS_TEST_TMPDIR/out")" '{"status":"ready","seconds":11} 200'
+}
+
 @test "a wait longer than lighttpd 1.4.69's default graceful limit (8 s) finishes through stop" {
-	local s url pid
+	local s
 	new_state s
 	"$FCGILAB" start --port 0 --state "$s" --pool 1 --workers 0 3>&- >/dev/null
 	run grep -c 'unknown config-key' "$s/log/lighttpd.log"
 	assert_output 0
-	url=$(<"$s/url")
-	curl -sS -w ' %{http_code}' "${url}wait_async?secs=11" >"$BATS_TEST_TMPDIR/out" &
-	pid=$!
-	sleep 0.5
-	"$FCGILAB" stop --state "$s" --grace 20 >/dev/null
-	wait "$pid"
-	assert_equal "$(<"$BATS_TEST_TMPDIR/out")" '{"status":"ready","seconds":11} 200'
+	drains_a_long_wait "$s"
 	no_process_of "$s"
 }
 
@@ -166,13 +172,8 @@ new_state() {
 	for ((i = 0; i < 40; i++)); do
 		curl -sS -o /dev/null "${url}wait_async?secs=0"
 	done
-	curl -sS -w ' %{http_code}' "${url}wait_async?secs=11" >"$BATS_TEST_TMPDIR/out" &
-	pid=$!
-	sleep 0.5
-	"$FCGILAB" stop --state "$s" --grace 20 >/dev/null
-	wait "$pid"
-	# the master passed SIGINT on; the worker holding the wait drained it
-	assert_equal "$(<"$BATS_TEST_TMPDIR/out")" '{"status":"ready","seconds":11} 200'
+	# the master passes SIGINT on; the worker holding the wait drains it
+	drains_a_long_wait "$s"
 	run grep -c ' "GET /wait_async?secs=0 HTTP/1.1" 200 ' "$s/log/access.log"
 	assert_output 40
 	no_process_of "$s"

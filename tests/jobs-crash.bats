@@ -53,10 +53,10 @@ running_on() {
 	[[ $(worker_of "$id") != "$pid" ]]
 	# and /metrics counts the retry
 	for _ in $(seq 30); do
-		(($(jobs_metric fcgilab_jobs_retried_total) >= 1)) && break
+		(($(metric fcgilab_jobs_retried_total) >= 1)) && break
 		sleep 0.1
 	done
-	(($(jobs_metric fcgilab_jobs_retried_total) >= 1))
+	(($(metric fcgilab_jobs_retried_total) >= 1))
 }
 
 @test "multiwatch replaces the killed worker" {

@@ -289,8 +289,8 @@ post() {
 	local done0 expired0 kept ids id
 	wait_idle
 	wait_metric fcgilab_jobs_queue_depth -eq 0
-	done0=$(jobs_metric fcgilab_jobs_done_total)
-	expired0=$(jobs_metric fcgilab_jobs_expired_total)
+	done0=$(metric fcgilab_jobs_done_total)
+	expired0=$(metric fcgilab_jobs_expired_total)
 	# behind the store's back, as a long-running stack would have left
 	# them; the default TTL is a day
 	jobs_fill_finished 100000 $((2 * 86400))
@@ -308,10 +308,10 @@ post() {
 	assert_equal "$body" '{"detail":"Job not found"}'
 	# the counts say what the list holds: nothing of the 100,000 is left
 	sleep 1.1
-	kept=$(jobs_metric fcgilab_jobs_finished_kept)
+	kept=$(metric fcgilab_jobs_finished_kept)
 	assert_equal "$kept" "$(($(all_ids status=done | wc -l) + $(all_ids status=failed | wc -l) + $(all_ids status=cancelled | wc -l)))"
 	# and the totals never go down
-	(($(jobs_metric fcgilab_jobs_done_total) >= done0 + 100000 + 20))
+	(($(metric fcgilab_jobs_done_total) >= done0 + 100000 + 20))
 }
 
 @test "--max-queued 5: the 6th POST is 503 with Retry-After and a JSON detail, and nothing is stored" {
@@ -340,7 +340,7 @@ post() {
 	assert_equal "$(all_ids | wc -l)" $((before + 5))
 	assert_equal "$(all_ids status=queued | wc -l)" 5
 	wait_metric fcgilab_jobs_queue_full_total -ge 42
-	assert_equal "$(jobs_metric fcgilab_jobs_max_queued)" 5
+	assert_equal "$(metric fcgilab_jobs_max_queued)" 5
 	# the mux is fine, and once workers drain the queue there is room
 	jobs_stack_restart --pool 1 --workers 2 --worker-arg --poll=20 --max-queued 5
 	wait_idle
@@ -370,7 +370,7 @@ post() {
 	local quick a b c done0 i
 	wait_idle
 	jobs_stack_restart --pool 1 --workers 2 --worker-arg --poll=20 --job-ttl 1
-	done0=$(jobs_metric fcgilab_jobs_done_total)
+	done0=$(metric fcgilab_jobs_done_total)
 	quick=$(post_job '{"task":"wait","secs":0}')
 	wait_job "$quick" "done"
 	a=$(post_job '{"task":"wait","secs":8}')
@@ -397,7 +397,7 @@ post() {
 	done
 	assert_equal "$(all_ids status=done)" ''
 	wait_metric fcgilab_jobs_expired_total -ge 1
-	(($(jobs_metric fcgilab_jobs_done_total) >= done0 + 1))
+	(($(metric fcgilab_jobs_done_total) >= done0 + 1))
 	# and the others, once finished, go too
 	wait_job "$c" "done" 30
 	for i in $(seq 100); do
@@ -489,7 +489,7 @@ post() {
 	done
 	http GET "/jobs/$id"
 	assert_equal "$code" 404
-	(($(jobs_metric fcgilab_jobs_done_total) >= ndone))
+	(($(metric fcgilab_jobs_done_total) >= ndone))
 	assert_equal "$(rcli ZCARD fcgilab:jobs:st:done)" 0
 	assert_equal "$(rcli HGET fcgilab:jobs:stats indexed)" 1
 }

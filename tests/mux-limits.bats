@@ -17,10 +17,6 @@ teardown() {
 	fi
 }
 
-metric() {
-	curl -fsS "$BASE/metrics" | awk -v n="$1" '$1 == n { print $2 }'
-}
-
 @test "beyond --max-inflight=5 requests get 503 at once, not a hang" {
 	local out
 	out=$(concurrent 8 '/wait_async?secs=1.5' | sort | uniq -c | awk '{ print $2 ":" $1 }' | tr '\n' ' ')

@@ -13,11 +13,6 @@ teardown() { stack_logs_on_failure; }
 
 mux_pid() { cat "$STATE/run/mux.pid"; }
 
-# metric NAME: the value of an unlabelled metric from /metrics.
-metric() {
-	curl -fsS "$BASE/metrics" | awk -v n="$1" '$1 == n { print $2 }'
-}
-
 # latency_of PATH: seconds one GET takes.
 latency_of() {
 	curl -sS -o /dev/null -w '%{time_total}\n' --max-time 30 "$BASE$1"

@@ -16,16 +16,6 @@ PROBE=$abs_top_builddir/tests/helpers/fcgi-probe
 MUX=$abs_top_builddir/fcgi/fcgilab-mux
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-# wait_for SECS CMD…: poll CMD every 50 ms until it succeeds or SECS pass.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.05
-	done
-}
-
 # exited PID: the process is gone, or a zombie (our parent reaps it).
 exited() {
 	[[ ! -e /proc/$1/stat ]] || [[ $(awk '{ print $3 }' "/proc/$1/stat") == Z ]]
@@ -138,11 +128,6 @@ teardown() {
 		printf '# --- %s ---\n' "$f" >&3
 		tail -n 20 "$f" | sed 's/^/# /' >&3
 	done
-}
-
-# metric NAME: its value in the mux's /metrics, asked through nginx.
-metric() {
-	curl -fsS "$BASE/metrics" | awk -v n="$1" '$1 == n { print $2 }'
 }
 
 # metric_is NAME VALUE

@@ -25,11 +25,6 @@ teardown() { stack_logs_on_failure; }
 
 mux_pid() { cat "$STATE/run/mux.pid"; }
 
-# metric NAME: the value of an unlabelled series of /metrics.
-metric() {
-	curl -fsS --max-time 5 "$BASE/metrics" | awk -v n="$1" '$1 == n { print $2 }'
-}
-
 # rss_kib PID: the process's resident memory (KiB).
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 

@@ -43,16 +43,6 @@ exited() {
 	[[ ! -e /proc/$1/stat ]] || [[ $(awk '{ print $3 }' "/proc/$1/stat") == Z ]]
 }
 
-# wait_for SECS CMD…: poll CMD every 50 ms until it succeeds or SECS pass.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.05
-	done
-}
-
 setup_file() {
 	# Short paths: unix socket names are limited to 107 bytes.
 	DIR=$(mktemp -d /tmp/fcgilab-proto.XXXXXX)
@@ -97,7 +87,8 @@ probe() {
 	"$PROBE" "${opts[@]}" "${ADDR:-$SOCK}" "$@"
 }
 
-# metric NAME: its value in the mux's /metrics.
+# metric NAME: its value in the mux's /metrics, asked over FastCGI by the probe
+# (this suite has no lighttpd: it replaces helpers/stack's metric).
 metric() {
 	probe get /metrics | awk -v n="$1" '$1 == "1|" && $2 == n { print $3 }'
 }

@@ -123,12 +123,3 @@ stat_of() {
 		awk -v k="$2:" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'
 }
 
-# wait_until SECS CMD…: poll CMD (every 0.1 s) until it succeeds.
-wait_until() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.1
-	done
-}

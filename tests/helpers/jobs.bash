@@ -139,11 +139,6 @@ all_ids() {
 	done
 }
 
-# jobs_metric NAME: an unlabelled series of /metrics.
-jobs_metric() {
-	curl -fsS --max-time 5 "$BASE/metrics" | awk -v n="$1" '$1 == n { print $2 }'
-}
-
 # worker_of ID: the pid of the worker that logged claiming job ID (the
 # workers run with -v).
 worker_of() {
@@ -208,7 +203,7 @@ SQL
 wait_metric() {
 	local deadline=$((SECONDS + ${4:-20})) v
 	while :; do
-		v=$(jobs_metric "$1")
+		v=$(metric "$1")
 		[[ -n $v ]] && test "$v" "$2" "$3" && return 0
 		if ((SECONDS >= deadline)); then
 			echo "metric $1 = ${v:-none}, not $2 $3" >&2

@@ -101,6 +101,22 @@ between() {
 	awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'
 }
 
+# metric NAME: one value of the stack's /metrics at BASE (empty when it
+# has none).
+metric() {
+	curl -fsS --max-time 5 "$BASE/metrics" | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+# wait_for SECS CMD…: poll CMD every 50 ms until it succeeds or SECS pass.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.05
+	done
+}
+
 # free_port: a TCP port free on loopback now (the kernel's pick, let go
 # at once: for servers that cannot take --port 0 themselves).
 free_port() {
