@@ -79,27 +79,34 @@ qs_utf8_sanitize(const char *s, size_t len, size_t *outlen)
 	return out;
 }
 
+/* The byte s[*i] stands for ('+' is a space, %XX a hex escape; anything
+ * else, a malformed escape included, itself); *i moves past its last
+ * byte less one, as a for loop's i++ then steps over it. */
+static unsigned char
+decoded_byte(const char *s, size_t len, size_t *i)
+{
+	int hi, lo;
+
+	if (s[*i] == '+')
+		return ' ';
+	if (s[*i] == '%' && *i + 2 < len && (hi = qs_hexval(s[*i + 1])) >= 0 &&
+	    (lo = qs_hexval(s[*i + 2])) >= 0) {
+		*i += 2;
+		return (unsigned char)(hi << 4 | lo);
+	}
+	return (unsigned char)s[*i];
+}
+
 char *
 qs_decode(const char *s, size_t len, size_t *outlen)
 {
 	char *raw, *out;
 	size_t i, o = 0;
-	int hi, lo;
 
 	if ((raw = malloc(len + 1)) == NULL)
 		return NULL;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '+') {
-			raw[o++] = ' ';
-		} else if (s[i] == '%' && i + 2 < len &&
-		    (hi = qs_hexval(s[i + 1])) >= 0 &&
-		    (lo = qs_hexval(s[i + 2])) >= 0) {
-			raw[o++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else {
-			raw[o++] = s[i];
-		}
-	}
+	for (i = 0; i < len; i++)
+		raw[o++] = (char)decoded_byte(s, len, &i);
 	out = qs_utf8_sanitize(raw, o, outlen);
 	free(raw);
 	return out;
@@ -114,7 +121,7 @@ key_is(const char *k, size_t klen, const char *name)
 {
 	const unsigned char *n = (const unsigned char *)name;
 	size_t i, j = 0, keylen;
-	int hi, lo, c, same;
+	int c, same;
 	char *key;
 
 	for (i = 0; n[i] != '\0'; i++)
@@ -127,15 +134,7 @@ key_is(const char *k, size_t klen, const char *name)
 			return same;
 		}
 	for (i = 0; i < klen; i++, j++) {
-		c = (unsigned char)k[i];
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%' && i + 2 < klen &&
-		    (hi = qs_hexval(k[i + 1])) >= 0 &&
-		    (lo = qs_hexval(k[i + 2])) >= 0) {
-			c = hi << 4 | lo;
-			i += 2;
-		}
+		c = decoded_byte(k, klen, &i);
 		if (n[j] == '\0' || c != n[j])
 			return 0;
 	}
